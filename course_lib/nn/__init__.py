@@ -1,0 +1,14 @@
+"""Layers, losses and their plumbing, with PyTorch's names (``torch.nn``)."""
+from . import functional, init
+from .activation import GELU, ReLU, Sigmoid, Tanh
+from .linear import Linear
+from .loss import CrossEntropyLoss, MSELoss
+from .module import Identity, Module, ModuleList, Sequential
+from .parameter import Parameter
+
+__all__ = [
+    "functional", "init",
+    "Parameter", "Module", "Sequential", "ModuleList", "Identity",
+    "Linear", "ReLU", "Sigmoid", "Tanh", "GELU",
+    "MSELoss", "CrossEntropyLoss",
+]

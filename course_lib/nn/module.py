@@ -1,0 +1,303 @@
+"""Module: the protocol every layer follows, and the containers built on it.
+
+The contract (the same for every layer in the course):
+
+* ``forward(x)`` computes the output and keeps what ``backward`` will need
+  (the *cache*).
+* ``backward(grad_out)`` takes dLoss/dOutput (same shape as the output),
+  **adds** dLoss/dParameter into each ``Parameter.grad`` and **returns**
+  dLoss/dInput (same shape as the input). It never modifies its arguments.
+* Calling a module is calling ``forward``: ``y = layer(x)``.
+
+A module keeps the cache of its **last** forward call only. To use the same
+weights twice in one forward pass (tied weights), share the ``Parameter``
+between two modules: gradients add up in ``Parameter.grad``.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+from .parameter import Parameter
+
+
+class Module:
+    """Base class of all layers (PyTorch: ``torch.nn.Module``).
+
+    Parameters and sub-modules assigned as attributes are registered
+    automatically, in assignment order, so ``named_parameters()`` yields
+    dotted names such as ``"0.weight"`` or ``"blocks.1.fc.bias"``.
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() before assigning attributes"
+            )
+        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
+        params.pop(name, None)
+        modules.pop(name, None)
+        if isinstance(value, Parameter):
+            params[name] = value
+        elif isinstance(value, Module):
+            modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` under ``name`` (``None`` registers nothing, as for ``bias=False``)."""
+        if param is None:
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def add_module(self, name: str, module: "Module") -> None:
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------------ calling
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
+
+    def backward(self, grad_out):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, prefix: str = "", memo: set | None = None) -> Iterator[tuple[str, "Module"]]:
+        """Yield ``(name, module)`` for this module and every sub-module, each once."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        yield from self._modules.items()
+
+    def children(self) -> Iterator["Module"]:
+        yield from self._modules.values()
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """Yield ``(dotted_name, Parameter)``. A shared Parameter is yielded once, under its first name."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mod_name, mod in mods:
+            for name, p in mod._parameters.items():
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters (shared ones counted once)."""
+        return sum(p.data.size for p in self.parameters())
+
+    # ------------------------------------------------------------------ state
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode (``mode=True``) or evaluation mode, recursively. Returns ``self``."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train() expects a bool, got {mode!r}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self) -> "Module":
+        """Evaluation mode: ``train(False)``. Dropout turns off; BatchNorm uses running statistics."""
+        return self.train(False)
+
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter (and buffer) keyed by dotted name."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for name, p in self.named_parameters():
+            out[name] = p.data.copy()
+        for mod_name, mod in self.named_modules():
+            for bname in getattr(mod, "_buffer_names", ()):
+                out[f"{mod_name}.{bname}" if mod_name else bname] = np.array(getattr(mod, bname), copy=True)
+        return out
+
+    def load_state_dict(self, state: dict) -> None:
+        """Copy values from ``state`` (as made by ``state_dict``) into this module, checking names and shapes."""
+        own = self.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if missing or unexpected:
+            raise KeyError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, unexpected keys {unexpected}"
+            )
+        params = dict(self.named_parameters())
+        for name, value in state.items():
+            value = np.asarray(value)
+            if value.shape != own[name].shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: '{name}' expects shape {own[name].shape}, got {value.shape}"
+                )
+            if name in params:
+                params[name].data[...] = value
+            else:
+                mod_name, _, bname = name.rpartition(".")
+                mod = dict(self.named_modules())[mod_name]
+                getattr(mod, bname)[...] = value
+
+    def to(self, dtype) -> "Module":
+        """Cast every parameter (and its gradient) to ``dtype`` in place. Returns ``self``."""
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"{type(self).__name__}.to() expects a floating dtype, got {dtype}")
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = p.grad.astype(dtype)
+        for m in self.modules():
+            for bname in getattr(m, "_buffer_names", ()):
+                buf = getattr(m, bname)
+                if isinstance(buf, np.ndarray) and np.issubdtype(buf.dtype, np.floating):
+                    object.__setattr__(m, bname, buf.astype(dtype))
+        return self
+
+    def double(self) -> "Module":
+        """Cast to float64 (as for gradient checks)."""
+        return self.to(np.float64)
+
+    def float(self) -> "Module":
+        """Cast to float32 (as for faster training)."""
+        return self.to(np.float32)
+
+    # ------------------------------------------------------------------ printing
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    # ------------------------------------------------------------------ helpers for layers
+    def _require_cache(self, cache):
+        """Raise the course's standard error when backward comes before forward."""
+        if cache is None:
+            raise RuntimeError(f"{self._name()}: backward() called before forward()")
+        return cache
+
+    def _check_grad_out(self, grad_out, expected_shape) -> np.ndarray:
+        grad_out = np.asarray(grad_out)
+        if grad_out.shape != tuple(expected_shape):
+            raise ValueError(
+                f"{self._name()}.backward expects grad_out of the output's shape "
+                f"{tuple(expected_shape)}, got {grad_out.shape}"
+            )
+        return grad_out
+
+    def _name(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class Sequential(Module):
+    """Run modules one after another; ``backward`` runs them in reverse order.
+
+    ``Sequential(Linear(2, 8), ReLU(), Linear(8, 1))`` names its children
+    ``"0"``, ``"1"``, ``"2"`` as PyTorch does.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential expects Module arguments, argument {i} is {type(m).__name__}")
+            self.add_module(str(i), m)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            return Sequential(*mods[idx])
+        return mods[idx]
+
+    def append(self, module: Module) -> "Sequential":
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+        return x
+
+    def backward(self, grad_out):
+        for m in reversed(list(self)):
+            grad_out = m.backward(grad_out)
+        return grad_out
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (PyTorch: ``nn.ModuleList``).
+
+    It has no forward: the owner decides how to call its members.
+    """
+
+    def __init__(self, modules=()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList expects Module items, got {type(module).__name__}")
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx: int) -> Module:
+        return list(self._modules.values())[idx]
+
+
+class Identity(Module):
+    """Returns its input unchanged (handy as a placeholder, e.g. 'no normalization')."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad_out):
+        return grad_out
