@@ -1,6 +1,7 @@
 """Layers, losses and their plumbing, with PyTorch's names (``torch.nn``)."""
 from . import functional, init
 from .activation import GELU, ReLU, Sigmoid, Tanh
+from .embedding import Embedding
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Identity, Module, ModuleList, Sequential
@@ -9,6 +10,6 @@ from .parameter import Parameter
 __all__ = [
     "functional", "init",
     "Parameter", "Module", "Sequential", "ModuleList", "Identity",
-    "Linear", "ReLU", "Sigmoid", "Tanh", "GELU",
+    "Linear", "Embedding", "ReLU", "Sigmoid", "Tanh", "GELU",
     "MSELoss", "CrossEntropyLoss",
 ]
