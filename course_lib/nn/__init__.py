@@ -1,15 +1,18 @@
 """Layers, losses and their plumbing, with PyTorch's names (``torch.nn``)."""
 from . import functional, init
 from .activation import GELU, ReLU, Sigmoid, Tanh
+from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss
 from .module import Identity, Module, ModuleList, Sequential
+from .normalization import BatchNorm1d, LayerNorm, RMSNorm
 from .parameter import Parameter
 
 __all__ = [
     "functional", "init",
     "Parameter", "Module", "Sequential", "ModuleList", "Identity",
     "Linear", "Embedding", "ReLU", "Sigmoid", "Tanh", "GELU",
+    "Dropout", "BatchNorm1d", "LayerNorm", "RMSNorm",
     "MSELoss", "CrossEntropyLoss",
 ]
