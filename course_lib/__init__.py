@@ -5,8 +5,8 @@
 
 Names and semantics follow PyTorch so that what you learn here carries over.
 """
-from . import nn
+from . import nn, optim
 from .random import default_generator, manual_seed
 
 __version__ = "0.1.0"
-__all__ = ["nn", "manual_seed", "default_generator"]
+__all__ = ["nn", "optim", "manual_seed", "default_generator"]

@@ -69,6 +69,11 @@ class Optimizer:
                 f"{name}: params should be an iterable of Parameters or dicts, but got "
                 f"{type(params).__name__} (did you mean model.parameters()?)"
             )
+        if isinstance(params, set):
+            raise TypeError(
+                f"{name}: optimizer parameters need to be organized in ordered collections, but "
+                "the ordering of parameters in sets changes between runs. Please use a list instead."
+            )
         param_groups = list(params)
         if len(param_groups) == 0:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
@@ -123,8 +128,12 @@ class Optimizer:
         """Raise ValueError if a hyperparameter of ``group`` is invalid (subclasses)."""
 
     # ------------------------------------------------------------------ the API
-    def zero_grad(self) -> None:
-        """Reset ``.grad`` of every parameter to zeros (call it before each backward)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset ``.grad`` of every parameter to zeros (call it before each backward).
+
+        ``set_to_none`` is accepted for PyTorch compatibility and ignored: a
+        course_lib gradient is always an array, so "reset" means zeros.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 p.zero_grad()
