@@ -1,0 +1,1 @@
+"""Exercise checkers: each ``check_*`` prints a verdict that names the mistake and never raises."""
