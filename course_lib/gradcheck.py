@@ -65,7 +65,9 @@ def _compare(what: str, layer: str, analytic, numeric: np.ndarray, atol: float, 
         )
     if not np.all(np.isfinite(analytic)):
         i = np.unravel_index(np.argmax(~np.isfinite(analytic)), analytic.shape)
-        raise GradcheckError(f"gradcheck: {layer} gave a non-finite gradient for {what} at index {i}")
+        raise GradcheckError(
+            f"gradcheck: {layer} gave a non-finite gradient for {what} at index {tuple(int(k) for k in i)}"
+        )
     diff = np.abs(analytic - numeric)
     bound = atol + rtol * np.abs(numeric)
     if np.all(diff <= bound):

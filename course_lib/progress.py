@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 __all__ = ["Progress"]
 
 
@@ -29,7 +31,7 @@ def _in_notebook() -> bool:
 
 
 def _format_metrics(metrics: dict) -> str:
-    return ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items())
+    return ", ".join(f"{k} {v:.4f}" if isinstance(v, (float, np.floating)) else f"{k} {v}" for k, v in metrics.items())
 
 
 class Progress:

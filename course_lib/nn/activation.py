@@ -13,6 +13,8 @@ GELU       x Phi(x)                     Phi(x) + x phi(x)   (phi: standard norma
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import functional as F
@@ -50,8 +52,7 @@ class ReLU(_Elementwise):
     """ReLU(x) = max(0, x). Cache: the mask x > 0."""
 
     def _forward(self, x):
-        mask = x > 0
-        return np.where(mask, x, 0).astype(x.dtype, copy=False), mask
+        return np.maximum(x, 0), x > 0  # (np.maximum keeps the dtype and is much faster than np.where)
 
     def _derivative(self, mask):
         return mask
@@ -79,8 +80,9 @@ class Tanh(_Elementwise):
         return 1.0 - t * t
 
 
-_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
-_SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+# Python floats, not np.float64: a float32 input must give a float32 gradient.
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 class GELU(_Elementwise):
@@ -104,7 +106,7 @@ class GELU(_Elementwise):
 
     def _derivative(self, x):
         if self.approximate == "none":
-            cdf = 0.5 * (1.0 + F.erf(x / np.sqrt(2.0)))
+            cdf = 0.5 * (1.0 + F.erf(x / math.sqrt(2.0)))
             pdf = _INV_SQRT_2PI * np.exp(-0.5 * np.minimum(x * x, 1500.0))
             return cdf + x * pdf
         # d/dx [0.5 x (1 + tanh(u))], u = sqrt(2/pi) (x + 0.044715 x^3)

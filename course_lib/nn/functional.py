@@ -5,6 +5,8 @@ no NaN for inputs as large as ±1e4.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = [
@@ -34,6 +36,9 @@ _S = np.array([1.0, 2.26052863220117276590e0, 9.39603524938001434673e0, 1.204895
 
 def _erfc_abs(a: np.ndarray) -> np.ndarray:
     """erfc(a) for a >= 1 (float64)."""
+    # erfc(27) < 1e-318: past 27 the result is 0 for erf's purposes. Clipping keeps
+    # a * a and the polynomials finite for huge a (and a = inf).
+    a = np.minimum(a, 27.0)
     z = np.exp(-np.minimum(a * a, 750.0))  # exp underflows to 0 quietly past 750
     small = a < 8.0
     p = np.where(small, np.polyval(_P, a), np.polyval(_R, a))
@@ -48,9 +53,10 @@ def erf(x) -> np.ndarray:
     x64 = x.astype(np.float64)
     ax = np.abs(x64)
     inner = ax <= 1.0
-    z = x64 * x64
     out = np.empty_like(x64)
-    out[inner] = x64[inner] * np.polyval(_T, z[inner]) / np.polyval(_U, z[inner])
+    xi = x64[inner]
+    z = xi * xi
+    out[inner] = xi * np.polyval(_T, z) / np.polyval(_U, z)
     outer = ~inner
     out[outer] = np.sign(x64[outer]) * (1.0 - _erfc_abs(ax[outer]))
     return out.astype(dtype, copy=False)
@@ -74,7 +80,8 @@ def tanh(x: np.ndarray) -> np.ndarray:
     return np.tanh(x)
 
 
-_SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+# Python floats, not np.float64: a float32 input must give a float32 output.
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
@@ -84,7 +91,7 @@ def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     ``approximate="tanh"``: Phi(x) ~ (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2 (GPT-2's form).
     """
     if approximate == "none":
-        return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+        return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
     if approximate == "tanh":
         return 0.5 * x * (1.0 + np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3)))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")

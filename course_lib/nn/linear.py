@@ -74,7 +74,7 @@ class Linear(Module):
         self._x = x2
         y = x2 @ self.weight.data.T  # (N, out)
         if self.bias is not None:
-            y = y + self.bias.data
+            y += self.bias.data  # in place: no second (N, out) array
         return y.reshape(*x.shape[:-1], self.out_features)  # (..., out)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
