@@ -83,13 +83,44 @@ def _compare(what: str, layer: str, analytic, numeric: np.ndarray, atol: float, 
     )
 
 
+class _FunctionAsModule:
+    """Adapter: a function ``fn(*inputs) -> (output, backward)`` seen as forward/backward."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self._backward = None
+
+    def _name(self) -> str:
+        return f"function {getattr(self.fn, '__name__', repr(self.fn))}"
+
+    def forward(self, *inputs):
+        result = self.fn(*inputs)
+        if not (isinstance(result, tuple) and len(result) == 2 and callable(result[1])):
+            raise TypeError(
+                f"gradcheck: {self._name()} must return (output, backward) where backward(grad_out) "
+                f"returns the input gradient(s); got {type(result).__name__}"
+            )
+        out, self._backward = result
+        return out
+
+    def backward(self, grad_out):
+        return self._backward(grad_out)
+
+
 def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
               seed: int = 0) -> bool:
     """Check ``module.backward`` against central differences for every float input and parameter.
 
     ``module`` is anything with ``forward(*inputs)`` and ``backward(grad_out)``:
     a layer, a ``Sequential``, a loss (integer inputs such as class targets are
-    passed through and not differentiated). ``backward`` returns either one
+    passed through and not differentiated). It may also be a plain function
+    ``fn(*inputs) -> (output, backward)`` that returns its output together with
+    a function computing the input gradient(s) from ``grad_out``::
+
+        def multiply(x, y):
+            return x * y, lambda g: (g * y, g * x)
+        gradcheck(multiply, x, y)
+ ``backward`` returns either one
     array, the gradient of the first floating input (the others, such as a
     regression target, are then constants), or a tuple with one entry per
     floating input.
@@ -100,9 +131,12 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
     ``atol + rtol * |numerical|``.
     """
     if not (hasattr(module, "forward") and hasattr(module, "backward")):
-        raise TypeError(
-            f"gradcheck expects an object with forward() and backward(), got {type(module).__name__}"
-        )
+        if not callable(module):
+            raise TypeError(
+                f"gradcheck expects a module (forward() and backward()) or a function returning "
+                f"(output, backward), got {type(module).__name__}"
+            )
+        module = _FunctionAsModule(module)
     layer = _describe(module)
     arrays = [np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs]
     float_idx = [i for i, x in enumerate(arrays)

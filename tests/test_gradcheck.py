@@ -204,5 +204,20 @@ def test_gradcheck_needs_float64(rng):
         gradcheck(layer, rng.standard_normal((2, 3)))
     with pytest.raises(ValueError, match="at least one floating-point input"):
         gradcheck(nn.Tanh(), np.arange(3))
-    with pytest.raises(TypeError, match=r"gradcheck expects an object with forward\(\) and backward\(\), got function"):
+    with pytest.raises(TypeError, match=r"function <lambda> must return \(output, backward\)"):
         gradcheck(lambda x: x, np.ones(2))
+    with pytest.raises(TypeError, match=r"gradcheck expects a module \(forward\(\) and backward\(\)\) or a function"):
+        gradcheck(42, np.ones(2))
+
+
+def test_gradcheck_accepts_a_function_returning_its_backward(rng):
+    def multiply(x, y):
+        return x * y, lambda g: (g * y, g * x)
+
+    assert gradcheck(multiply, rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
+
+    def wrong_multiply(x, y):
+        return x * y, lambda g: (g * x, g * y)  # swapped
+
+    with pytest.raises(GradcheckError, match=r"gradcheck failed for input 0 of function wrong_multiply"):
+        gradcheck(wrong_multiply, rng.standard_normal((2, 3)), rng.standard_normal((2, 3)))
