@@ -5,8 +5,8 @@
 
 Names and semantics follow PyTorch so that what you learn here carries over.
 """
-from . import nn, optim, text
+from . import lm, nn, optim, sampling, text
 from .random import default_generator, manual_seed
 
 __version__ = "0.1.0"
-__all__ = ["nn", "optim", "text", "manual_seed", "default_generator"]
+__all__ = ["nn", "optim", "text", "lm", "sampling", "manual_seed", "default_generator"]

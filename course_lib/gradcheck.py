@@ -141,12 +141,15 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
     arrays = [np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs]
     float_idx = [i for i, x in enumerate(arrays)
                  if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)]
-    if not float_idx:
-        raise ValueError("gradcheck needs at least one floating-point input array")
     for i in float_idx:
         if arrays[i].dtype != np.float64:
             raise ValueError(f"gradcheck needs float64 inputs; input {i} is {arrays[i].dtype}")
     named = list(module.named_parameters()) if hasattr(module, "named_parameters") else []
+    if not float_idx and not named:
+        raise ValueError(
+            "gradcheck needs a floating-point input array or a module with parameters "
+            "(integer inputs such as token ids are not differentiated)"
+        )
     for name, p in named:
         if p.data.dtype != np.float64:
             raise ValueError(
@@ -171,7 +174,7 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
         # one array: the gradient of the first floating input; any other input
         # (a loss's target) is treated as a constant
         returned = (returned,)
-        float_idx = float_idx[:1]
+        float_idx = float_idx[:1]  # an Embedding returns None here: its ids have no gradient
     analytic_params = {name: p.grad.copy() for name, p in named}
 
     for k, i in enumerate(float_idx):

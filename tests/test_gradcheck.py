@@ -202,8 +202,14 @@ def test_gradcheck_needs_float64(rng):
     with pytest.raises(ValueError, match=r"gradcheck needs float64 parameters; 'weight' of Linear\(.*\) is float32 "
                                          r"\(call \.double\(\)\)"):
         gradcheck(layer, rng.standard_normal((2, 3)))
-    with pytest.raises(ValueError, match="at least one floating-point input"):
+    with pytest.raises(ValueError, match="needs a floating-point input array or a module with parameters"):
         gradcheck(nn.Tanh(), np.arange(3))
+
+
+def test_gradcheck_on_a_module_with_integer_inputs_only():
+    emb = nn.Embedding(5, 3, generator=np.random.default_rng(0))
+    model = nn.Sequential(emb, nn.Tanh(), nn.Linear(3, 4, generator=np.random.default_rng(1)))
+    assert gradcheck(model, np.array([[0, 3, 3], [4, 1, 0]]))
     with pytest.raises(TypeError, match=r"function <lambda> must return \(output, backward\)"):
         gradcheck(lambda x: x, np.ones(2))
     with pytest.raises(TypeError, match=r"gradcheck expects a module \(forward\(\) and backward\(\)\) or a function"):
