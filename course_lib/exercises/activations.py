@@ -16,32 +16,30 @@ import numpy as np
 from ..nn import ReLU, Sigmoid
 from ..nn import functional as F
 from ..nn import init as nn_init
+from ._checking import Raised, as_array, call_on_copies, checker
 
 __all__ = ["check_sigmoid_backward", "check_relu_backward", "check_kaiming_std"]
 
-_NOT_DONE = "Not done yet: {name} still raises NotImplementedError. Write its body, then run this cell again."
+# This notebook's own wording for the situations every checker meets (see _checking.checker).
+_checker = checker(
+    not_done="Not done yet: {exercise} still raises NotImplementedError. Write its body, then run this cell again.",
+    not_a_function="Not quite: pass the function itself, check_...({exercise}), not {got}.")
 
 
 def _call(name: str, fn, *args):
     """Call the learner's function on copies of ``args``.
 
     Returns ``(result, problem)``: ``problem`` is a message when the call could
-    not be checked (not done yet, an exception, inputs modified in place).
+    not be checked (an exception, inputs modified in place). ``NotDone`` goes up to the checker.
     """
-    if not callable(fn):
-        return None, f"Not quite: pass the function itself, check_...({name}), not {type(fn).__name__}."
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
     try:
-        out = fn(*copies)
-    except NotImplementedError:
-        return None, _NOT_DONE.format(name=name)
-    except Exception as exc:  # the learner's code may raise anything: report it, never re-raise
-        return None, f"Not quite: {name} raised {type(exc).__name__}: {exc}"
-    for a, c in zip(args, copies):
-        if isinstance(a, np.ndarray) and not np.array_equal(a, c):
-            return None, (f"Not quite: {name} modified one of its input arrays in place. A backward "
-                          f"function must leave its arguments untouched: build a new array "
-                          f"(e.g. grad_out * mask) instead of assigning into grad_out.")
+        out, modified = call_on_copies(fn, *args)
+    except Raised as exc:  # the learner's code may raise anything: report it, never re-raise
+        return None, f"Not quite: {name} raised {exc}"
+    if modified:
+        return None, (f"Not quite: {name} modified one of its input arrays in place. A backward "
+                      f"function must leave its arguments untouched: build a new array "
+                      f"(e.g. grad_out * mask) instead of assigning into grad_out.")
     return out, None
 
 
@@ -49,9 +47,8 @@ def _as_array(name: str, out, shape):
     """The result as a float array of ``shape``, or a message saying why not."""
     if out is None:
         return None, f"Not quite: {name} returned None. Did you forget the return statement?"
-    try:
-        arr = np.asarray(out, dtype=np.float64)
-    except (TypeError, ValueError):
+    arr = as_array(out, refuse=())
+    if arr is None:
         return None, f"Not quite: {name} should return a numpy array, got {type(out).__name__}."
     if arr.shape != shape:
         return None, (f"Not quite: {name} returned shape {arr.shape}; the gradient with respect to the "
@@ -88,6 +85,7 @@ def _sigmoid_case():
     return x, grad_out
 
 
+@_checker
 def check_sigmoid_backward(sigmoid_backward) -> None:
     """Check ``sigmoid_backward(s, grad_out)``: dLoss/dx from the forward output ``s`` = sigmoid(x)."""
     name = "sigmoid_backward"
@@ -128,6 +126,7 @@ def _relu_case():
     return x, grad_out
 
 
+@_checker
 def check_relu_backward(relu_backward) -> None:
     """Check ``relu_backward(x, grad_out)``: dLoss/dx of ReLU at input ``x``."""
     name = "relu_backward"
@@ -164,6 +163,7 @@ def check_relu_backward(relu_backward) -> None:
 _KAIMING_CASES = [(784, 256), (256, 10), (100, 400), (3, 7)]
 
 
+@_checker
 def check_kaiming_std(kaiming_std) -> None:
     """Check ``kaiming_std(fan_in, fan_out)``: the std of He initialisation for a Linear layer before ReLU."""
     name = "kaiming_std"

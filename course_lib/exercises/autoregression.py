@@ -13,9 +13,9 @@ text and never raises, whatever your function does; an unfinished function
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from ._checking import NotDone, Raised, as_array, call_on_copies, checker, close, print_verdict
 
 __all__ = [
     "check_temperature_softmax", "check_top_k_probs", "check_generate",
@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 BOS_ID, EOS_ID = 1, 2
-_RTOL, _ATOL = 1e-6, 1e-9
 
 
 # ---------------------------------------------------------------------------- reference solutions
@@ -65,82 +64,19 @@ def generate_solution(model_fn, context_size, max_new_tokens, pick):
 
 
 # ---------------------------------------------------------------------------- helpers
-class _NotDone(Exception):
-    pass
-
-
-class _Raised(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"{type(exc).__name__}: {exc}")
-        self.exc = exc
-
-
-def _call(fn, *args):
-    """Call the learner's function quietly; arrays are passed as copies (so they cannot be spoiled).
-
-    Returns ``(output, modified)`` where ``modified`` says whether an array argument was changed in place.
-    """
-    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*copies)
-    except NotImplementedError as exc:
-        raise _NotDone() from exc
-    except Exception as exc:  # the learner's bug is reported, never raised
-        raise _Raised(exc) from exc
-    modified = any(isinstance(a, np.ndarray) and (a.shape != c.shape or not np.array_equal(a, c))
-                   for a, c in zip(args, copies))
-    return out, modified
-
-
-def _as_array(value):
-    if value is None or isinstance(value, (str, bytes)):
-        return None
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return arr
+_CRASHED = "The checker {checker} could not finish ({error}). Please report this."
 
 
 def _same(a, b) -> bool:
-    b = np.asarray(b)
-    return (a is not None and a.shape == b.shape
-            and bool(np.allclose(a, b, rtol=_RTOL, atol=_ATOL, equal_nan=False)))
-
-
-def _short(exc: _Raised) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
+    return close(a, b, rtol=1e-6)
 
 
 def _fmt(a) -> str:
     return "[" + ", ".join(f"{v:.3f}" for v in np.asarray(a, dtype=np.float64).ravel()) + "]"
 
 
-def _verdict(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
-def _never_raise(name: str, body, fn) -> None:
-    try:
-        body(fn)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker {name} could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
 # ---------------------------------------------------------------------------- 1. temperature
 _TEMP_LOGITS = np.array([2.0, 1.0, 0.5, -1.0, 0.0])
-_TEMP_NOT_DONE = ("Not done yet: temperature_softmax still raises NotImplementedError. "
-                  "Replace that line with your code, run the cell again, then this check.")
-
-
-def check_temperature_softmax(temperature_softmax) -> None:
-    """Check ``temperature_softmax(logits, temperature) -> probabilities`` (softmax(logits / T))."""
-    _never_raise("check_temperature_softmax", _check_temperature, temperature_softmax)
 
 
 def _diagnose_temperature(p, z: np.ndarray, T: float) -> str | None:
@@ -175,41 +111,38 @@ def _diagnose_temperature(p, z: np.ndarray, T: float) -> str | None:
     return f"{where} expected {_fmt(want)}, got {_fmt(p)}. Compute softmax(logits / T)."
 
 
-def _check_temperature(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_temperature_softmax expects your function, got {type(fn).__name__}.")
-        return
+@checker(crashed=_CRASHED)
+def check_temperature_softmax(temperature_softmax) -> None:
+    """Check ``temperature_softmax(logits, temperature) -> probabilities`` (softmax(logits / T))."""
     cases = [(_TEMP_LOGITS, 0.5), (_TEMP_LOGITS, 2.0), (_TEMP_LOGITS, 1.0),
              (np.array([3.0, -2.0, 0.25, 1.5]), 0.7)]
     for z, T in cases:
         try:
-            out, modified = _call(fn, z, T)
-        except _NotDone:
-            print(_TEMP_NOT_DONE)
+            out, modified = call_on_copies(temperature_softmax, z, T)
+        except Raised as exc:
+            print_verdict("Not quite:", [f"For logits {_fmt(z)} and T = {T:g}: your function raised {exc.short()}."])
             return
-        except _Raised as exc:
-            _verdict("Not quite:", [f"For logits {_fmt(z)} and T = {T:g}: your function raised {_short(exc)}."])
-            return
-        problem = _diagnose_temperature(_as_array(out), z, T)
+        problem = _diagnose_temperature(as_array(out), z, T)
         if problem is None and modified:
             problem = "your function changed the logits array in place; compute a new array instead (z = logits / T)."
         if problem:
-            _verdict("Not quite:", [problem])
+            print_verdict("Not quite:", [problem])
             return
     # large logits at a low temperature: exp overflows unless the maximum is subtracted
     big = np.array([1000.0, 998.0, 990.0])
     try:
-        out, _ = _call(fn, big, 0.5)
-    except (_NotDone, _Raised) as exc:
-        detail = "" if isinstance(exc, _NotDone) else f" ({_short(exc)})"
-        _verdict("Almost:", [f"for large logits {_fmt(big)} at T = 0.5 your function failed{detail}. "
-                             f"Subtract the largest value of logits / T before exp."])
+        out, _ = call_on_copies(temperature_softmax, big, 0.5)
+    except (NotDone, Raised) as exc:
+        detail = "" if isinstance(exc, NotDone) else f" ({exc.short()})"
+        print_verdict("Almost:", [f"for large logits {_fmt(big)} at T = 0.5 your function failed{detail}. "
+                                   f"Subtract the largest value of logits / T before exp."])
         return
-    p = _as_array(out)
+    p = as_array(out)
     if p is None or not _same(p, _softmax(big / 0.5)):
-        _verdict("Almost:", [f"right for ordinary logits, but for large logits {_fmt(big)} at T = 0.5 the result is "
-                             f"{'unusable' if p is None else _fmt(p)} (exp(2000) overflows). Subtract the largest "
-                             f"value before exp: z = logits / T; z = z - z.max()."])
+        print_verdict("Almost:", [
+            f"right for ordinary logits, but for large logits {_fmt(big)} at T = 0.5 the result is "
+            f"{'unusable' if p is None else _fmt(p)} (exp(2000) overflows). Subtract the largest "
+            f"value before exp: z = logits / T; z = z - z.max()."])
         return
     p_cold, p_hot = _softmax(_TEMP_LOGITS / 0.5), _softmax(_TEMP_LOGITS / 2.0)
     print(f"Correct! softmax(logits / T): at T = 0.5 the top token gets {p_cold[0]:.3f}, at T = 2 only "
@@ -218,13 +151,6 @@ def _check_temperature(fn) -> None:
 
 # ---------------------------------------------------------------------------- 2. top-k
 _TOPK_LOGITS = np.array([1.5, -0.3, 2.2, 0.1, 0.9, -1.2, 1.1])
-_TOPK_NOT_DONE = ("Not done yet: top_k_probs still raises NotImplementedError. "
-                  "Replace that line with your code, run the cell again, then this check.")
-
-
-def check_top_k_probs(top_k_probs) -> None:
-    """Check ``top_k_probs(logits, k) -> probabilities`` (the k most likely tokens, renormalised)."""
-    _never_raise("check_top_k_probs", _check_top_k, top_k_probs)
 
 
 def _support_probs(z: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -286,27 +212,23 @@ def _diagnose_top_k(p, z: np.ndarray, k: int) -> str | None:
             f"got {_fmt(p)}.")
 
 
-def _check_top_k(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_top_k_probs expects your function, got {type(fn).__name__}.")
-        return
+@checker(crashed=_CRASHED)
+def check_top_k_probs(top_k_probs) -> None:
+    """Check ``top_k_probs(logits, k) -> probabilities`` (the k most likely tokens, renormalised)."""
     cases = [(_TOPK_LOGITS, 3), (_TOPK_LOGITS, 1), (_TOPK_LOGITS, len(_TOPK_LOGITS)),
              (np.array([0.2, 3.0, -1.0, 2.5, 0.0, 1.0]), 2)]
     for z, k in cases:
         try:
-            out, modified = _call(fn, z, k)
-        except _NotDone:
-            print(_TOPK_NOT_DONE)
+            out, modified = call_on_copies(top_k_probs, z, k)
+        except Raised as exc:
+            print_verdict("Not quite:", [f"For logits {_fmt(z)} and k = {k}: your function raised {exc.short()}."])
             return
-        except _Raised as exc:
-            _verdict("Not quite:", [f"For logits {_fmt(z)} and k = {k}: your function raised {_short(exc)}."])
-            return
-        problem = _diagnose_top_k(_as_array(out), z, k)
+        problem = _diagnose_top_k(as_array(out), z, k)
         if problem is None and modified:
             problem = ("your function changed the logits array in place; work on a copy "
                        "(masked = np.full_like(logits, -np.inf) or logits.copy()).")
         if problem:
-            _verdict("Not quite:", [problem])
+            print_verdict("Not quite:", [problem])
             return
     p = _support_probs(_TOPK_LOGITS, np.isin(np.arange(7), np.argsort(_TOPK_LOGITS)[-3:]))
     print(f"Correct! With k = 3 only the 3 most likely tokens can be drawn and their probabilities are "
@@ -363,16 +285,9 @@ def _generate_cases():
             ("a bigram model (1-token window) that writes 6 4 <eos>", bigram, 10)]
 
 
-_GEN_NOT_DONE = ("Not done yet: generate still raises NotImplementedError. "
-                 "Replace that line with your code, run the cell again, then this check.")
 
 
-def check_generate(generate) -> None:
-    """Check ``generate(model_fn, context_size, max_new_tokens, pick) -> list of new ids``."""
-    _never_raise("check_generate", _check_generate, generate)
-
-
-def _diagnose_generate(out, model: _ScriptedModel, max_new: int, raised: _Raised | None) -> str | None:
+def _diagnose_generate(out, model: _ScriptedModel, max_new: int, raised: Raised | None) -> str | None:
     k = model.context_size
     want = _walk(model, max_new)
     wins = model.windows
@@ -384,7 +299,7 @@ def _diagnose_generate(out, model: _ScriptedModel, max_new: int, raised: _Raised
         return (f"the first window was {list(wins[0])}; start from [BOS_ID] * context_size = {[BOS_ID] * k} "
                 f"so that the first word also has a full window.")
     if raised is not None:
-        return f"your function raised {_short(raised)}."
+        return f"your function raised {raised.short()}."
     if out is None:
         return "your function returned None (did you forget `return new`?)."
     try:
@@ -412,22 +327,18 @@ def _diagnose_generate(out, model: _ScriptedModel, max_new: int, raised: _Raised
     return f"expected the new tokens {want}, got {got}."
 
 
-def _check_generate(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_generate expects your function, got {type(fn).__name__}.")
-        return
+@checker(crashed=_CRASHED)
+def check_generate(generate) -> None:
+    """Check ``generate(model_fn, context_size, max_new_tokens, pick) -> list of new ids``."""
     for label, model, max_new in _generate_cases():
         raised = None
         try:
-            out, _ = _call(fn, model, model.context_size, max_new, _argmax_pick)
-        except _NotDone:
-            print(_GEN_NOT_DONE)
-            return
-        except _Raised as exc:
+            out, _ = call_on_copies(generate, model, model.context_size, max_new, _argmax_pick)
+        except Raised as exc:
             out, raised = None, exc
         problem = _diagnose_generate(out, model, max_new, raised)
         if problem:
-            _verdict(f"Not quite. With {label}:", [problem])
+            print_verdict(f"Not quite. With {label}:", [problem])
             return
     print("Correct! Your loop starts from <bos>, feeds the model exactly its window of the last tokens, appends "
           "each new token, stops at <eos> (keeping it) or after max_new_tokens: the autoregressive loop of every GPT.")

@@ -11,16 +11,14 @@ text and never raises, whatever your function does; an unfinished function
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from ._checking import Raised, as_array, call_on_copies, checker, close, print_verdict, shape_text
 
 __all__ = [
     "check_embedding_backward", "check_cosine_similarity",
     "embedding_backward_solution", "cosine_similarity_solution",
 ]
-
-_RTOL, _ATOL = 1e-7, 1e-9
 
 
 # ---------------------------------------------------------------------------- reference solutions
@@ -40,73 +38,12 @@ def cosine_similarity_solution(A, B):
 
 
 # ---------------------------------------------------------------------------- helpers
-class _NotDone(Exception):
-    pass
-
-
-class _Raised(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"{type(exc).__name__}: {exc}")
-        self.exc = exc
-
-
-def _call(fn, *args):
-    """Call the learner's function on copies of the array arguments, quietly.
-
-    Returns the output and the positions of array arguments it changed in place.
-    """
-    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*copies)
-    except NotImplementedError as exc:
-        raise _NotDone() from exc
-    except Exception as exc:  # the learner's bug is reported, never raised
-        raise _Raised(exc) from exc
-    modified = [i for i, (a, c) in enumerate(zip(args, copies))
-                if isinstance(a, np.ndarray) and (a.shape != c.shape or not np.array_equal(a, c))]
-    return out, modified
-
-
-def _as_array(value):
-    if value is None or isinstance(value, (str, bytes)):
-        return None
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _same(a, b) -> bool:
-    return (a is not None and a.shape == np.shape(b)
-            and bool(np.allclose(a, b, rtol=_RTOL, atol=_ATOL, equal_nan=False)))
-
-
-def _shape(t) -> str:
-    return "(" + ", ".join(str(int(n)) for n in t) + (",)" if len(t) == 1 else ")")
-
-
-def _short(exc: _Raised) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _verdict(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
 def _not_array(out) -> str:
     return f"your function returned {type(out).__name__}, not an array" + (
         " (did you forget `return`?)." if out is None else ".")
 
 
 # ---------------------------------------------------------------------------- exercise 1: the lookup's backward
-_BACKWARD_NOT_DONE = ("Not done yet: embedding_backward still raises NotImplementedError. "
-                      "Replace that line with your code, run the cell again, then this check.")
-
 _HINT_ADD_AT = ("Use np.add.at(dW, ids, grad_out), which adds once per occurrence, or a loop: "
                 "for i, g in zip(ids, grad_out): dW[i] += g.")
 
@@ -141,38 +78,38 @@ def _diagnose_backward(dW, ids, g, V) -> str:
     n = ids.size
     present = np.zeros(V, dtype=bool)
     present[ids.reshape(-1)] = True
-    if dW.shape == (D, V) and _same(dW.T, want):
-        return (f"dW is transposed: it has shape (D, num_embeddings) = {_shape((D, V))}. The gradient of the "
-                f"table W has W's shape (num_embeddings, D) = {_shape(want.shape)}: one row per token id.")
+    if dW.shape == (D, V) and close(dW.T, want):
+        return (f"dW is transposed: it has shape (D, num_embeddings) = {shape_text((D, V))}. The gradient of the "
+                f"table W has W's shape (num_embeddings, D) = {shape_text(want.shape)}: one row per token id.")
     if dW.shape == g.shape or dW.shape == (n, D):
-        return (f"dW has the shape of grad_out, {_shape(dW.shape)}: one row per *position*. The gradient of "
-                f"the table has one row per *token id*, shape (num_embeddings, D) = {_shape(want.shape)}: "
+        return (f"dW has the shape of grad_out, {shape_text(dW.shape)}: one row per *position*. The gradient of "
+                f"the table has one row per *token id*, shape (num_embeddings, D) = {shape_text(want.shape)}: "
                 f"start from np.zeros((num_embeddings, D)) and add each position's row of grad_out into "
                 f"row ids[position]. {_HINT_ADD_AT}")
     if dW.shape != want.shape:
-        return (f"dW should have the table's shape (num_embeddings, D) = {_shape(want.shape)}, "
-                f"got {_shape(dW.shape)}.")
+        return (f"dW should have the table's shape (num_embeddings, D) = {shape_text(want.shape)}, "
+                f"got {shape_text(dW.shape)}.")
     if not np.all(np.isfinite(dW)):
         return "dW contains NaN or inf. Start from np.zeros((num_embeddings, D))."
-    if _same(dW, _last_write(ids, g, V)):
+    if close(dW, _last_write(ids, g, V)):
         return ("repeated ids lose their gradient: dW[ids] += grad_out (like dW[ids] = grad_out) writes each "
                 "repeated row once, so only the last occurrence counts; numpy does not add twice into the "
                 "same row in one fancy-indexed assignment. A token used several times must collect the sum "
                 f"of all its upstream gradients. {_HINT_ADD_AT}")
-    if _same(dW, _mean_rows(ids, g, V)):
+    if close(dW, _mean_rows(ids, g, V)):
         return ("you averaged the gradients of a repeated id. Each use of a row adds its own contribution "
                 "(the chain rule sums over every place a parameter is used): take the sum, not the mean.")
-    if _same(dW, want / n):
+    if close(dW, want / n):
         return ("you divided by the number of positions. Don't: grad_out already carries the 1/N of a mean "
                 "loss, so dW is just the sum.")
-    if not np.allclose(dW[~present], 0.0, atol=_ATOL):
+    if not np.allclose(dW[~present], 0.0, atol=1e-9):
         rows = ", ".join(str(i) for i in np.flatnonzero(~present))
         diff = dW - want
         if np.allclose(diff, diff.flat[0], rtol=0, atol=1e-9):
             return (f"every entry of dW is {diff.flat[0]:g} too large, and rows {rows} (ids that never occur) "
                     f"are not zero: you started from a table filled with {diff.flat[0]:g} (np.ones? np.full?). "
                     f"Start from np.zeros((num_embeddings, D)): a row that was never looked up gets no gradient.")
-        if np.allclose(dW[present], want[present], rtol=_RTOL, atol=_ATOL):
+        if close(dW[present], want[present]):
             return (f"rows {rows} (ids that never occur in ids) should be zero: those vectors were not used, so "
                     f"the loss does not depend on them. Start from np.zeros((num_embeddings, D)), not "
                     f"np.empty or np.ones.")
@@ -183,43 +120,31 @@ def _diagnose_backward(dW, ids, g, V) -> str:
             f"of grad_out over every position where ids == i. {_HINT_ADD_AT}")
 
 
+@checker
 def check_embedding_backward(embedding_backward) -> None:
     """Check ``embedding_backward(ids, grad_out, num_embeddings) -> dW`` and name the classic mistakes."""
-    try:
-        _check_backward(embedding_backward)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_backward(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_embedding_backward expects your function, got {type(fn).__name__}.")
-        return
     for name, (ids, g, V) in _backward_cases().items():
-        where = f"For {name}, grad_out {_shape(g.shape)} and num_embeddings = {V}:"
+        where = f"For {name}, grad_out {shape_text(g.shape)} and num_embeddings = {V}:"
         try:
-            out, modified = _call(fn, ids, g, V)
-        except _NotDone:
-            print(_BACKWARD_NOT_DONE)
-            return
-        except _Raised as exc:
+            out, modified = call_on_copies(embedding_backward, ids, g, V)
+        except Raised as exc:
             hint = ""
             if ids.ndim > 1:
                 hint = (" ids may have any shape, such as (B, T): flatten them with ids.reshape(-1) and "
                         "grad_out with grad_out.reshape(-1, D) first.")
-            _verdict("Not quite:", [f"{where} your function raised {_short(exc)}.{hint}"])
+            print_verdict("Not quite:", [f"{where} your function raised {exc.short()}.{hint}"])
             return
-        dW = _as_array(out)
+        dW = as_array(out)
         if dW is None:
-            _verdict("Not quite:", [f"{where} {_not_array(out)}"])
+            print_verdict("Not quite:", [f"{where} {_not_array(out)}"])
             return
         problems = []
-        if not _same(dW, embedding_backward_solution(ids, g, V)):
+        if not close(dW, embedding_backward_solution(ids, g, V)):
             problems.append(_diagnose_backward(dW, ids, g, V))
         if modified:
             problems.append("your function changed its input arrays in place; backward must not modify its inputs.")
         if problems:
-            _verdict(f"Not quite. {where}", problems)
+            print_verdict(f"Not quite. {where}", problems)
             return
     print("Correct! dW has the table's shape (num_embeddings, D); each row holds the sum of grad_out over the "
           "positions that looked it up (id 3, used three times, collects three rows), and rows never looked up "
@@ -227,10 +152,6 @@ def _check_backward(fn) -> None:
 
 
 # ---------------------------------------------------------------------------- exercise 2: cosine similarity
-_COSINE_NOT_DONE = ("Not done yet: your function still raises NotImplementedError. "
-                    "Replace that line with your code, run the cell again, then this check.")
-
-
 def _cosine_cases():
     rng = np.random.default_rng(6060)
     scales_a = np.array([0.5, 2.0, 4.0])[:, None]
@@ -273,44 +194,32 @@ def _cosine_mistakes(A, B) -> list[tuple[np.ndarray, str]]:
     return out
 
 
+@checker(exercise="your function")  # the learner may name it as they like
 def check_cosine_similarity(cosine_matrix) -> None:
     """Check a cosine-similarity function ``cosine_matrix(A, B) -> S`` of shape (n, m) and name the classic mistakes."""
-    try:
-        _check_cosine(cosine_matrix)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_cosine(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_cosine_similarity expects your function, got {type(fn).__name__}.")
-        return
     for name, (A, B) in _cosine_cases().items():
         where = f"For {name}:"
         want = cosine_similarity_solution(A, B)
         try:
-            out, modified = _call(fn, A, B)
-        except _NotDone:
-            print(_COSINE_NOT_DONE)
-            return
-        except _Raised as exc:
+            out, modified = call_on_copies(cosine_matrix, A, B)
+        except Raised as exc:
             hint = ""
             if isinstance(exc.exc, ValueError) and ("broadcast" in str(exc) or "shape" in str(exc)):
                 hint = (" A shape mismatch: np.linalg.norm(A, axis=1) has shape (n,); to divide each row by "
                         "its norm, keep the axis: np.linalg.norm(A, axis=1, keepdims=True), shape (n, 1).")
-            _verdict("Not quite:", [f"{where} your function raised {_short(exc)}.{hint}"])
+            print_verdict("Not quite:", [f"{where} your function raised {exc.short()}.{hint}"])
             return
-        S = _as_array(out)
+        S = as_array(out)
         if S is None:
-            _verdict("Not quite:", [f"{where} {_not_array(out)}"])
+            print_verdict("Not quite:", [f"{where} {_not_array(out)}"])
             return
         problems = []
-        if not _same(S, want):
+        if not close(S, want):
             problems.append(_diagnose_cosine(S, A, B, want))
         if modified:
             problems.append("your function changed its input arrays in place (e.g. A /= ...); work on new arrays.")
         if problems:
-            _verdict(f"Not quite. {where}", problems)
+            print_verdict(f"Not quite. {where}", problems)
             return
     print("Correct! S[i, j] = A[i] . B[j] / (|A[i]| |B[j]|): every row scaled to length 1, then one matrix "
           "product; shape (n, m), values in [-1, 1]. Checked with A (3, 4), B (5, 4) and two square matrices.")
@@ -318,18 +227,18 @@ def _check_cosine(fn) -> None:
 
 def _diagnose_cosine(S, A, B, want) -> str:
     n, m = A.shape[0], B.shape[0]
-    if S.shape == (m, n) and n != m and _same(S.T, want):
-        return (f"S is transposed: it has shape (m, n) = {_shape(S.shape)}. Row i of S belongs to A[i] and "
-                f"column j to B[j], shape (n, m) = {_shape(want.shape)}: (A / |A|) @ (B / |B|).T.")
+    if S.shape == (m, n) and n != m and close(S.T, want):
+        return (f"S is transposed: it has shape (m, n) = {shape_text(S.shape)}. Row i of S belongs to A[i] and "
+                f"column j to B[j], shape (n, m) = {shape_text(want.shape)}: (A / |A|) @ (B / |B|).T.")
     if S.shape != want.shape:
         if S.shape in ((n,), (m,), (n, 1)):
-            return (f"S has shape {_shape(S.shape)}; it should hold every pair (i, j), shape (n, m) = "
-                    f"{_shape(want.shape)}: a matrix product of the normalised rows, A_unit @ B_unit.T.")
-        return f"S should have shape (n, m) = {_shape(want.shape)}, got {_shape(S.shape)}."
+            return (f"S has shape {shape_text(S.shape)}; it should hold every pair (i, j), shape (n, m) = "
+                    f"{shape_text(want.shape)}: a matrix product of the normalised rows, A_unit @ B_unit.T.")
+        return f"S should have shape (n, m) = {shape_text(want.shape)}, got {shape_text(S.shape)}."
     for candidate, message in _cosine_mistakes(A, B):
-        if _same(S, candidate):
+        if close(S, candidate):
             return message
-    if n == m and _same(S.T, want):
+    if n == m and close(S.T, want):
         return "S is transposed: S[i, j] belongs to A[i] and B[j]. Use A_unit @ B_unit.T, not B_unit @ A_unit.T."
     if not np.all(np.isfinite(S)):
         return "S contains NaN or inf (a division by zero?). Divide each row by its norm."

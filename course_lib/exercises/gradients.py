@@ -10,11 +10,11 @@ deterministic, so a notebook's saved output is stable.
 """
 from __future__ import annotations
 
-import traceback
-import warnings
 from typing import Callable
 
 import numpy as np
+
+from ._checking import Raised, call, checker, quietly
 
 __all__ = [
     "check_central_difference",
@@ -22,8 +22,6 @@ __all__ = [
     "reference_central_difference",
     "reference_multiply_backward",
 ]
-
-NOT_DONE = "Not done yet"
 
 
 # ---------------------------------------------------------------- reference solutions
@@ -53,27 +51,30 @@ def _say(name: str, lines: list[str]) -> None:
     print(f"{name}: " + "\n".join(lines))
 
 
+# This notebook's own wording for the situations every checker meets (see _checking.checker): every
+# verdict starts with the exercise's name, and a value that is not a function fails when it is called.
+_checker = checker(
+    not_done="{exercise}: Not done yet. Replace the `raise NotImplementedError` line with your code, "
+             "then run the cell again.",
+    crashed="{exercise}: The checker could not interpret your result ({error}).",
+    not_a_function=None)
+
+
 def _call(name: str, fn: Callable, *args):
-    """Run the learner's function. Returns (ok, result); prints the verdict on failure."""
+    """Run the learner's function. Returns (ok, result); prints the verdict on failure.
+
+    ``NotDone`` goes up to the checker, which prints "Not done yet".
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with np.errstate(all="ignore"):
-                result = fn(*args)
-    except NotImplementedError:
-        _say(name, [f"{NOT_DONE}. Replace the `raise NotImplementedError` line with your code, "
-                    "then run the cell again."])
-        return False, None
-    except Exception as exc:  # the learner's code crashed: show where, gently
-        # point at the learner's own line, not at numpy's or the checker's
-        frames = [fr for fr in traceback.extract_tb(exc.__traceback__)[1:]
-                  if "site-packages" not in fr.filename and "course_lib" not in fr.filename]
-        where = f" (line {frames[-1].lineno} of your code)" if frames else ""
-        _say(name, [f"Not quite: your function raised {type(exc).__name__}: {exc}{where}.",
+        result = call(fn, *args)
+    except Raised as exc:  # the learner's code crashed: show where, gently
+        line = exc.line()  # the learner's own line, not numpy's or the checker's
+        where = f" (line {line} of your code)" if line is not None else ""
+        _say(name, [f"Not quite: your function raised {exc}{where}.",
                     "Hint: read the message, fix that line and run the cell again."])
         return False, None
     if result is None:
-        _say(name, [f"{NOT_DONE}: your function returned None. Did you forget the `return` line?"])
+        _say(name, ["Not done yet: your function returned None. Did you forget the `return` line?"])
         return False, None
     return True, result
 
@@ -83,13 +84,12 @@ def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9)
 
 
 def _as_float_array(value) -> np.ndarray | None:
+    """``value`` as a float array (None becomes nan, of shape ()), or None when numpy cannot read it."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            arr = np.asarray(value, dtype=np.float64)
+        with quietly():
+            return np.asarray(value, dtype=np.float64)
     except Exception:
         return None
-    return arr
 
 
 def _shape_hint(name: str, what: str, got, expected: tuple) -> None:
@@ -106,16 +106,10 @@ def _ex1_function(x: np.ndarray) -> float:
     return float(np.sum(np.exp(x) * np.sin(3.0 * x)) + x[0, 0] * x[1, 2])
 
 
+@_checker
 def check_central_difference(central_difference: Callable) -> None:
     """Check ``central_difference(f, x, eps)`` (returns dF/dx with the shape of ``x``). Prints a verdict."""
-    name = "central_difference"
-    try:
-        _check_central_difference(name, central_difference)
-    except Exception as exc:  # never raise in a learner's notebook
-        _say(name, [f"The checker could not interpret your result ({type(exc).__name__}: {exc})."])
-
-
-def _check_central_difference(name: str, fn: Callable) -> None:
+    name, fn = "central_difference", central_difference
     x0 = np.array([[0.3, -0.8, 1.1], [0.5, -0.2, 0.9]])  # (2, 3)
     eps = 1e-2  # large on purpose: the error of each mistake is then easy to see
     f = _ex1_function
@@ -179,16 +173,10 @@ def _check_central_difference(name: str, fn: Callable) -> None:
 
 
 # ---------------------------------------------------------------- exercise 2
+@_checker
 def check_multiply_backward(multiply_backward: Callable) -> None:
     """Check ``multiply_backward(x, y, grad_out) -> (dx, dy)`` for z = x * y. Prints a verdict."""
-    name = "multiply_backward"
-    try:
-        _check_multiply_backward(name, multiply_backward)
-    except Exception as exc:  # never raise in a learner's notebook
-        _say(name, [f"The checker could not interpret your result ({type(exc).__name__}: {exc})."])
-
-
-def _check_multiply_backward(name: str, fn: Callable) -> None:
+    name, fn = "multiply_backward", multiply_backward
     rng = np.random.default_rng(7)
     x = rng.uniform(0.5, 2.0, size=(2, 3)) * np.array([[1, -1, 1], [-1, 1, 1]])  # (2, 3)
     y = rng.uniform(0.5, 2.0, size=(2, 3)) * np.array([[-1, 1, 1], [1, 1, -1]])  # (2, 3), unlike x

@@ -12,13 +12,11 @@ function does: an unfinished function (``raise NotImplementedError``) gives
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
-__all__ = ["check_linear_forward", "check_linear_backward", "linear_forward_solution", "linear_backward_solution"]
+from ._checking import Raised, as_array, call_on_copies, checker, close, print_verdict, shape_text
 
-_RTOL, _ATOL = 1e-7, 1e-9
+__all__ = ["check_linear_forward", "check_linear_backward", "linear_forward_solution", "linear_backward_solution"]
 
 
 # ---------------------------------------------------------------------------- reference solutions
@@ -32,62 +30,7 @@ def linear_backward_solution(x, W, dy):
     return dy @ W, dy.T @ x, dy.sum(axis=0)
 
 
-# ---------------------------------------------------------------------------- helpers
-class _NotDone(Exception):
-    pass
-
-
-class _Raised(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"{type(exc).__name__}: {exc}")
-        self.exc = exc
-
-
-def _call(fn, *args):
-    """Call the learner's function on copies of ``args`` (so it cannot spoil them) and quietly."""
-    copies = [a.copy() for a in args]
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*copies)
-    except NotImplementedError as exc:
-        raise _NotDone() from exc
-    except Exception as exc:  # the learner's bug is reported, never raised
-        raise _Raised(exc) from exc
-    modified = [i for i, (a, c) in enumerate(zip(args, copies)) if a.shape != c.shape or not np.array_equal(a, c)]
-    return out, modified
-
-
-def _as_array(value):
-    """``value`` as a float array, or None when it is not numeric."""
-    if value is None:
-        return None
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return arr
-
-
-def _same(a, b) -> bool:
-    return a is not None and a.shape == np.shape(b) and bool(np.allclose(a, b, rtol=_RTOL, atol=_ATOL))
-
-
-def _shape(t) -> str:
-    return "(" + ", ".join(str(int(n)) for n in t) + (",)" if len(t) == 1 else ")")
-
-
-def _short(exc: _Raised) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _verdict(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
+# ---------------------------------------------------------------------------- test inputs
 def _forward_cases():
     rng = np.random.default_rng(101)
     n, d_in, d_out = 5, 4, 3
@@ -110,50 +53,31 @@ def _backward_cases():
 
 
 # ---------------------------------------------------------------------------- forward
-_FORWARD_NOT_DONE = ("Not done yet: linear_forward still raises NotImplementedError. "
-                     "Replace that line with your code, run the cell again, then this check.")
-
-
+@checker
 def check_linear_forward(linear_forward) -> None:
     """Check ``linear_forward(x, W, b)``: y = x W^T + b for one sample, a batch and (B, T, in) inputs."""
-    try:
-        _check_forward(linear_forward)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_forward(fn) -> None:
     cases = _forward_cases()
-    if not callable(fn):
-        print(f"Not quite: check_linear_forward expects your function, got {type(fn).__name__}.")
-        return
     # The square case first: a W where W.T belongs gives a value there, not a shape error.
     x, W, b = cases["square"]
     try:
-        out, _ = _call(fn, x, W, b)
-        y = _as_array(out)
-        if not _same(y, x @ W.T + b) and _same(y, x @ W + b):
-            _verdict("Not quite:", [
+        out, _ = call_on_copies(linear_forward, x, W, b)
+        y = as_array(out, refuse=())
+        if not close(y, x @ W.T + b) and close(y, x @ W + b):
+            print_verdict("Not quite:", [
                 "you computed x @ W + b. PyTorch stores W as (out_features, in_features), one row per output, "
                 "so the product is x @ W.T + b: y[n, j] = sum_i x[n, i] * W[j, i] + b[j]."])
             return
-    except _NotDone:
-        print(_FORWARD_NOT_DONE)
-        return
-    except _Raised:
+    except Raised:
         pass  # the cases below report it
 
     problems: list[str] = []
     for name in ("batch", "one sample", "sequence batch"):
         x, W, b = cases[name]
         want = x @ W.T + b
-        where = f"For a {name} x of shape {_shape(x.shape)} and W of shape {_shape(W.shape)}:"
+        where = f"For a {name} x of shape {shape_text(x.shape)} and W of shape {shape_text(W.shape)}:"
         try:
-            out, modified = _call(fn, x, W, b)
-        except _NotDone:
-            print(_FORWARD_NOT_DONE)
-            return
-        except _Raised as exc:
+            out, modified = call_on_copies(linear_forward, x, W, b)
+        except Raised as exc:
             hint = ""
             if isinstance(exc.exc, ValueError) and ("matmul" in str(exc) or "align" in str(exc) or "shape" in str(exc)):
                 hint = (" A shape mismatch in a matrix product: x has in_features columns and W has in_features "
@@ -161,9 +85,9 @@ def _check_forward(fn) -> None:
                 if name == "sequence batch":
                     hint = (" Inputs of shape (..., in_features) need no loop: @ treats the leading axes as batch "
                             "axes (or reshape to (-1, in_features) and back).")
-            problems.append(f"{where} your function raised {_short(exc)}.{hint}")
+            problems.append(f"{where} your function raised {exc.short()}.{hint}")
             break
-        y = _as_array(out)
+        y = as_array(out, refuse=())
         if modified:
             problems.append(f"{where} your function changed its input arrays in place; a layer must not modify its inputs.")
         if y is None:
@@ -171,14 +95,14 @@ def _check_forward(fn) -> None:
                             + (" (did you forget `return`?)." if out is None else "."))
             break
         if y.shape != want.shape:
-            problems.append(f"{where} y should have shape {_shape(want.shape)}, that is (..., out_features), "
-                            f"but it has shape {_shape(y.shape)}.")
+            problems.append(f"{where} y should have shape {shape_text(want.shape)}, that is (..., out_features), "
+                            f"but it has shape {shape_text(y.shape)}.")
             break
-        if _same(y, want):
+        if close(y, want):
             continue
-        if _same(y, x @ W.T):
+        if close(y, x @ W.T):
             problems.append(f"{where} you left out the bias: y = x @ W.T + b.")
-        elif _same(y, x @ W.T - b):
+        elif close(y, x @ W.T - b):
             problems.append(f"{where} you subtracted the bias; add it: y = x @ W.T + b.")
         else:
             err = float(np.max(np.abs(y - want)))
@@ -186,118 +110,103 @@ def _check_forward(fn) -> None:
                             f"Each output is y[..., j] = sum_i x[..., i] * W[j, i] + b[j].")
         break
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print("Correct! linear_forward gives x @ W.T + b for one sample (4,) -> (3,), a batch (5, 4) -> (5, 3) "
           "and a sequence batch (2, 6, 4) -> (2, 6, 3).")
 
 
 # ---------------------------------------------------------------------------- backward
-_BACKWARD_NOT_DONE = ("Not done yet: linear_backward still raises NotImplementedError. "
-                      "Replace that line with your code, run the cell again, then this check.")
-
 _HINT_DIVIDED = ("you divided by the batch size N. Don't: dy already carries the 1/N of the mean loss "
                  "(MSELoss.backward and CrossEntropyLoss.backward put it there), so dividing again makes "
                  "the gradient N times too small.")
 
 
-def check_linear_backward(linear_backward) -> None:
-    """Check ``linear_backward(x, W, dy) -> (dx, dW, db)`` for y = x W^T + b and name the classic mistakes."""
-    try:
-        _check_backward(linear_backward)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
 def _diagnose_dx(dx, x, W, dy) -> str | None:
     n, d_in = x.shape
     want = dy @ W
-    if _same(dx, want):
+    if close(dx, want):
         return None
     if dx is None:
         return "dx is not an array."
-    if W.shape[0] == W.shape[1] and _same(dx, dy @ W.T):
+    if W.shape[0] == W.shape[1] and close(dx, dy @ W.T):
         return ("dx equals dy @ W.T: drop the transpose. dx[n, i] = sum_j dy[n, j] * W[j, i], that is "
                 "dx = dy @ W, shapes (N, out) @ (out, in) = (N, in).")
-    if _same(dx, want / n):
+    if close(dx, want / n):
         return "dx equals (dy @ W) / N: " + _HINT_DIVIDED
     if dx.shape != want.shape:
-        return f"dx should have the shape of x, (N, in_features) = {_shape(want.shape)}, got {_shape(dx.shape)}. Use dx = dy @ W."
+        return f"dx should have the shape of x, (N, in_features) = {shape_text(want.shape)}, got {shape_text(dx.shape)}. Use dx = dy @ W."
     return f"dx has the right shape but wrong values (largest difference {float(np.max(np.abs(dx - want))):.4f}). Use dx = dy @ W."
 
 
 def _diagnose_dW(dW, x, W, dy) -> str | None:
     n = x.shape[0]
     want = dy.T @ x
-    if _same(dW, want):
+    if close(dW, want):
         return None
     if dW is None:
         return "dW is not an array."
     for scale, extra in ((1.0, ""), (1.0 / n, " Also, " + _HINT_DIVIDED)):
-        if _same(dW, want.T * scale):
+        if close(dW, want.T * scale):
             return ("dW is transposed: you computed x.T @ dy, of shape (in_features, out_features). "
                     "The gradient of W has W's shape (out_features, in_features): "
                     f"dW = dy.T @ x, that is dW[j, i] = sum_n dy[n, j] * x[n, i].{extra}")
-    if _same(dW, want / n):
+    if close(dW, want / n):
         return "dW equals (dy.T @ x) / N: " + _HINT_DIVIDED
     if dW.shape != want.shape:
-        return (f"dW should have W's shape (out_features, in_features) = {_shape(want.shape)}, "
-                f"got {_shape(dW.shape)}. Use dW = dy.T @ x.")
+        return (f"dW should have W's shape (out_features, in_features) = {shape_text(want.shape)}, "
+                f"got {shape_text(dW.shape)}. Use dW = dy.T @ x.")
     return f"dW has the right shape but wrong values (largest difference {float(np.max(np.abs(dW - want))):.4f}). Use dW = dy.T @ x."
 
 
 def _diagnose_db(db, x, W, dy) -> str | None:
     n = x.shape[0]
     want = dy.sum(axis=0)
-    if _same(db, want):
+    if close(db, want):
         return None
     if db is None:
         return "db is not an array."
-    if _same(db, dy):
-        return (f"db is not summed over the batch: it has shape (N, out_features) = {_shape(dy.shape)}. "
+    if close(db, dy):
+        return (f"db is not summed over the batch: it has shape (N, out_features) = {shape_text(dy.shape)}. "
                 f"The same b is added to every sample, so its gradient adds up their contributions: "
-                f"db = dy.sum(axis=0), shape {_shape(want.shape)}.")
-    if _same(db, want / n):
+                f"db = dy.sum(axis=0), shape {shape_text(want.shape)}.")
+    if close(db, want / n):
         return "db equals dy.mean(axis=0) = dy.sum(axis=0) / N: " + _HINT_DIVIDED
-    if db.size == want.size and _same(db.reshape(want.shape), want):
-        return (f"db has the right values but shape {_shape(db.shape)}; b has shape {_shape(want.shape)}: "
+    if db.size == want.size and close(db.reshape(want.shape), want):
+        return (f"db has the right values but shape {shape_text(db.shape)}; b has shape {shape_text(want.shape)}: "
                 f"use dy.sum(axis=0) without keepdims.")
     if db.shape != want.shape:
-        return f"db should have b's shape (out_features,) = {_shape(want.shape)}, got {_shape(db.shape)}. Use db = dy.sum(axis=0)."
+        return f"db should have b's shape (out_features,) = {shape_text(want.shape)}, got {shape_text(db.shape)}. Use db = dy.sum(axis=0)."
     return f"db has the right shape but wrong values (largest difference {float(np.max(np.abs(db - want))):.4f}). Use db = dy.sum(axis=0)."
 
 
-def _check_backward(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_linear_backward expects your function, got {type(fn).__name__}.")
-        return
+@checker
+def check_linear_backward(linear_backward) -> None:
+    """Check ``linear_backward(x, W, dy) -> (dx, dW, db)`` for y = x W^T + b and name the classic mistakes."""
     for x, W, dy in _backward_cases():
         n, d_in = x.shape
         d_out = W.shape[0]
-        where = f"For x {_shape(x.shape)}, W {_shape(W.shape)}, dy {_shape(dy.shape)}:"
+        where = f"For x {shape_text(x.shape)}, W {shape_text(W.shape)}, dy {shape_text(dy.shape)}:"
         try:
-            out, modified = _call(fn, x, W, dy)
-        except _NotDone:
-            print(_BACKWARD_NOT_DONE)
-            return
-        except _Raised as exc:
+            out, modified = call_on_copies(linear_backward, x, W, dy)
+        except Raised as exc:
             hint = ""
             if isinstance(exc.exc, ValueError) and ("matmul" in str(exc) or "align" in str(exc) or "shape" in str(exc)):
                 hint = (" A shape mismatch in a matrix product: write down the shapes, x (N, in), W (out, in), "
                         "dy (N, out), and pick the product that gives each gradient the shape of its variable.")
-            _verdict("Not quite:", [f"{where} your function raised {_short(exc)}.{hint}"])
+            print_verdict("Not quite:", [f"{where} your function raised {exc.short()}.{hint}"])
             return
         if not isinstance(out, (tuple, list)) or len(out) != 3:
             got = "None (did you forget `return`?)" if out is None else (
                 f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) else type(out).__name__)
-            _verdict("Not quite:", [f"return three arrays, `return dx, dW, db`; got {got}."])
+            print_verdict("Not quite:", [f"return three arrays, `return dx, dW, db`; got {got}."])
             return
-        dx, dW, db = (_as_array(v) for v in out)
+        dx, dW, db = (as_array(v, refuse=()) for v in out)
         problems = [p for p in (_diagnose_dx(dx, x, W, dy), _diagnose_dW(dW, x, W, dy), _diagnose_db(db, x, W, dy)) if p]
         if modified:
             problems.append("your function changed its input arrays in place; backward must not modify its inputs.")
         if problems:
-            _verdict(f"Not quite. {where}", problems)
+            print_verdict(f"Not quite. {where}", problems)
             return
     print("Correct! dx = dy @ W (N, in), dW = dy.T @ x (out, in) and db = dy.sum(axis=0) (out,), "
           "checked on a square and a rectangular W.")

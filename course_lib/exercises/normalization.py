@@ -17,16 +17,14 @@ raises, whatever your function does: an unfinished function
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from ._checking import NotDone, Raised, as_array, call_on_copies, checker, close, not_an_array, print_verdict, quietly
 
 __all__ = [
     "check_layer_norm_forward", "check_batch_norm_eval", "check_batch_norm_train",
     "layer_norm_forward_solution", "batch_norm_eval_solution", "batch_norm_train_solution",
 ]
-
-_RTOL, _ATOL = 1e-7, 1e-9
 
 
 # ---------------------------------------------------------------------------- reference solutions
@@ -54,75 +52,24 @@ def batch_norm_train_solution(x, gamma, beta, running_mean, running_var, momentu
 
 
 # ---------------------------------------------------------------------------- helpers
-class _NotDone(Exception):
-    pass
-
-
-class _Raised(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"{type(exc).__name__}: {exc}")
-        self.exc = exc
-
-
-def _call(fn, *args, **kwargs):
-    """Call the learner's function on copies of the array arguments, quietly; also say which were modified."""
-    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = fn(*copies, **kwargs)
-    except NotImplementedError as exc:
-        raise _NotDone() from exc
-    except Exception as exc:  # the learner's bug is reported, never raised
-        raise _Raised(exc) from exc
-    modified = [i for i, (a, c) in enumerate(zip(args, copies))
-                if isinstance(a, np.ndarray) and (a.shape != c.shape or not np.array_equal(a, c))]
-    return out, modified
-
-
 def _as_array(value):
-    """``value`` as a float array, or None when it is not numeric."""
-    if value is None or isinstance(value, (str, bytes, dict, tuple)):
-        return None
+    """``value`` as a float array, or None when it is not numeric (a tuple is not an array here)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return np.asarray(value, dtype=np.float64)
+        return as_array(value, refuse=(str, bytes, dict, tuple))
     except Exception:  # anything that is not a numeric array
         return None
 
 
 def _same(a, b) -> bool:
-    """Equal within tolerance (NaN never equals anything: a NaN output is wrong)."""
-    if a is None or np.shape(a) != np.shape(b):
-        return False
-    with np.errstate(all="ignore"):
-        return bool(np.all(np.isfinite(a)) and np.allclose(a, b, rtol=_RTOL, atol=_ATOL))
-
-
-def _short(exc: _Raised) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _verdict(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
-def _not_array(out, what: str) -> str:
-    if out is None:
-        return f"{what} returned None (did you forget `return`?)."
-    return f"{what} returned a {type(out).__name__}, not an array."
+    """Equal within tolerance, and finite: a NaN or inf output is wrong even where a mistake gives one too."""
+    return close(a, b) and bool(np.all(np.isfinite(a)))
 
 
 def _first_match(got, variants) -> str | None:
     """The hint of the first (wrong) variant that ``got`` equals, if any."""
     for make, hint in variants:
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
+            with quietly():
                 value = make()
         except Exception:  # a variant that cannot be computed for this input
             continue
@@ -131,7 +78,7 @@ def _first_match(got, variants) -> str | None:
     return None
 
 
-def _is_broadcast_error(exc: _Raised) -> bool:
+def _is_broadcast_error(exc: Raised) -> bool:
     return isinstance(exc.exc, ValueError) and "broadcast" in str(exc.exc)
 
 
@@ -167,10 +114,6 @@ def _affine_variants(x_hat, gamma, beta):
 
 
 # ---------------------------------------------------------------------------- LayerNorm forward
-_LN_NOT_DONE = ("Not done yet: layer_norm_forward still raises NotImplementedError. "
-                "Replace that line with your code, run the cell again, then this check.")
-
-
 def _ln_case():
     rng = np.random.default_rng(505)
     C = 4
@@ -212,36 +155,24 @@ def _ln_variants_2d(x, gamma, beta, eps):
     ]
 
 
+@checker
 def check_layer_norm_forward(layer_norm_forward) -> None:
     """Check ``layer_norm_forward(x, gamma, beta, eps=1e-5)`` on (N, C) and (B, T, C) inputs."""
-    try:
-        _check_layer_norm(layer_norm_forward)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_layer_norm(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_layer_norm_forward expects your function, got {type(fn).__name__}.")
-        return
     x2, x3, tiny, gamma, beta = _ln_case()
     eps = 1e-5
     problems: list[str] = []
 
     # 1. a batch (N, C) = (5, 4)
     try:
-        out, modified = _call(fn, x2, gamma, beta, eps)
-    except _NotDone:
-        print(_LN_NOT_DONE)
-        return
-    except _Raised as exc:
+        out, modified = call_on_copies(layer_norm_forward, x2, gamma, beta, eps)
+    except Raised as exc:
         if _is_broadcast_error(exc):
-            _verdict("Not quite:", [
-                f"on an input of shape {x2.shape} your function raised {_short(exc)}. The mean over the last "
+            print_verdict("Not quite:", [
+                f"on an input of shape {x2.shape} your function raised {exc.short()}. The mean over the last "
                 f"axis has shape (5,), which cannot be subtracted from (5, 4): keep the axis with "
                 f"keepdims=True, giving (5, 1)."])
         else:
-            _verdict("Not quite:", [f"on an input of shape {x2.shape} your function raised {_short(exc)}."])
+            print_verdict("Not quite:", [f"on an input of shape {x2.shape} your function raised {exc.short()}."])
         return
     if modified:
         problems.append("your function changed its input in place; build a new array instead "
@@ -249,10 +180,10 @@ def _check_layer_norm(fn) -> None:
     y = _as_array(out)
     want = layer_norm_forward_solution(x2, gamma, beta, eps)
     if y is None:
-        _verdict("Not quite:", [_not_array(out, "Your function")])
+        print_verdict("Not quite:", [not_an_array(out, "Your function")])
         return
     if y.shape != want.shape:
-        _verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
+        print_verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
         return
     if not _same(y, want):
         hint = _first_match(y, _ln_variants_2d(x2, gamma, beta, eps))
@@ -260,19 +191,16 @@ def _check_layer_norm(fn) -> None:
             worst = float(np.nanmax(np.abs(y - want))) if np.isfinite(y).any() else float("nan")
             hint = (f"the values are wrong (largest difference {worst:.4f}). Each row should be "
                     "(x - mean) / sqrt(var + eps) * gamma + beta, with mean and var over that row.")
-        _verdict("Not quite:", problems + [hint])
+        print_verdict("Not quite:", problems + [hint])
         return
 
     # 2. a batch of sequences (B, T, C) = (2, 3, 4): normalize every token over its C features
     try:
-        out, _ = _call(fn, x3, gamma, beta, eps)
-    except _NotDone:
-        print(_LN_NOT_DONE)
-        return
-    except _Raised as exc:
-        problems.append(f"on a (B, T, C) input of shape {x3.shape} your function raised {_short(exc)}. "
+        out, _ = call_on_copies(layer_norm_forward, x3, gamma, beta, eps)
+    except Raised as exc:
+        problems.append(f"on a (B, T, C) input of shape {x3.shape} your function raised {exc.short()}. "
                         "Use axis=-1 (the last axis) so that the same code works for any number of leading axes.")
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     y3 = _as_array(out)
     want3 = layer_norm_forward_solution(x3, gamma, beta, eps)
@@ -292,16 +220,16 @@ def _check_layer_norm(fn) -> None:
         hint = _first_match(y3, variants) or (
             f"it works on (N, C) but not on a (B, T, C) input of shape {x3.shape}: take the mean and variance "
             "over the last axis (axis=-1, keepdims=True), so every token is normalized over its C features.")
-        _verdict("Not quite:", problems + [hint])
+        print_verdict("Not quite:", problems + [hint])
         return
 
     # 3. eps: samples whose variance is far below eps, one of them constant
     try:
-        out, _ = _call(fn, tiny, gamma, beta, eps)
-    except (_NotDone, _Raised) as exc:
+        out, _ = call_on_copies(layer_norm_forward, tiny, gamma, beta, eps)
+    except (NotDone, Raised) as exc:
         problems.append(f"on samples with (almost) equal features your function raised {exc}; "
                         "with eps inside the square root nothing can go wrong.")
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     yt = _as_array(out)
     want_t = layer_norm_forward_solution(tiny, gamma, beta, eps)
@@ -315,20 +243,20 @@ def _check_layer_norm(fn) -> None:
         hint = _first_match(yt, variants)
         if hint is None and yt is not None and yt.shape == want_t.shape and not np.all(np.isfinite(yt)):
             hint = _EPS_HINT
-        _verdict("Not quite:", problems + [hint or (
+        print_verdict("Not quite:", problems + [hint or (
             "on samples whose features are (almost) all equal the result is wrong: check where eps goes, "
             "np.sqrt(var + eps).")])
         return
 
     # 4. the eps argument is used
     try:
-        out, _ = _call(fn, x2, gamma, beta, 0.1)
+        out, _ = call_on_copies(layer_norm_forward, x2, gamma, beta, 0.1)
         if not _same(_as_array(out), layer_norm_forward_solution(x2, gamma, beta, 0.1)):
             problems.append(_EPS_PARAM_HINT)
-    except (_NotDone, _Raised) as exc:
+    except (NotDone, Raised) as exc:
         problems.append(f"with eps=0.1 your function raised {exc}.")
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print("Correct! Each sample (each token of a (B, T, C) input) is normalized over its own features with "
           "the biased variance and eps inside the square root, then scaled by gamma and shifted by beta; "
@@ -336,9 +264,6 @@ def _check_layer_norm(fn) -> None:
 
 
 # ---------------------------------------------------------------------------- BatchNorm eval
-_BNE_NOT_DONE = ("Not done yet: batch_norm_eval still raises NotImplementedError. "
-                 "Replace that line with your code, run the cell again, then this check.")
-
 _BATCH_STATS_HINT = ("you normalized with the statistics of the batch (x.mean(axis=0), x.var(axis=0)). At "
                      "evaluation time BatchNorm uses the running statistics collected during training: "
                      "(x - running_mean) / np.sqrt(running_var + eps). Then a sample's output no longer depends "
@@ -379,30 +304,18 @@ def _bne_variants(x, rm, rv, gamma, beta, eps):
     ]
 
 
+@checker
 def check_batch_norm_eval(batch_norm_eval) -> None:
     """Check ``batch_norm_eval(x, running_mean, running_var, gamma, beta, eps=1e-5)``."""
-    try:
-        _check_batch_norm_eval(batch_norm_eval)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_batch_norm_eval(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_batch_norm_eval expects your function, got {type(fn).__name__}.")
-        return
     x, rm, rv, gamma, beta = _bne_case()
     eps = 1e-5
     problems: list[str] = []
 
     # 1. a batch of 6 samples whose statistics are far from the running ones
     try:
-        out, modified = _call(fn, x, rm, rv, gamma, beta, eps)
-    except _NotDone:
-        print(_BNE_NOT_DONE)
-        return
-    except _Raised as exc:
-        _verdict("Not quite:", [f"on a batch of shape {x.shape} your function raised {_short(exc)}."])
+        out, modified = call_on_copies(batch_norm_eval, x, rm, rv, gamma, beta, eps)
+    except Raised as exc:
+        print_verdict("Not quite:", [f"on a batch of shape {x.shape} your function raised {exc.short()}."])
         return
     if any(i in (1, 2) for i in modified):
         problems.append("your function changed running_mean or running_var. At evaluation time the running "
@@ -412,33 +325,33 @@ def _check_batch_norm_eval(fn) -> None:
     y = _as_array(out)
     want = batch_norm_eval_solution(x, rm, rv, gamma, beta, eps)
     if y is None:
-        _verdict("Not quite:", problems + [_not_array(out, "Your function")])
+        print_verdict("Not quite:", problems + [not_an_array(out, "Your function")])
         return
     if y.shape != want.shape:
-        _verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
+        print_verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
         return
     if not _same(y, want):
         hint = _first_match(y, _bne_variants(x, rm, rv, gamma, beta, eps)) or (
             f"the values are wrong (largest difference {float(np.nanmax(np.abs(y - want))):.4f}); the output "
             "should be (x - running_mean) / np.sqrt(running_var + eps) * gamma + beta.")
-        _verdict("Not quite:", problems + [hint])
+        print_verdict("Not quite:", problems + [hint])
         return
 
     # 2. one sample at a time: the same rows (a batch of one must work at evaluation time)
     try:
-        rows = [_as_array(_call(fn, x[i:i + 1], rm, rv, gamma, beta, eps)[0]) for i in range(2)]
+        rows = [_as_array(call_on_copies(batch_norm_eval, x[i:i + 1], rm, rv, gamma, beta, eps)[0]) for i in range(2)]
         if not all(_same(r, want[i:i + 1]) for i, r in enumerate(rows)):
             problems.append("a batch of one sample gives another output than the same sample inside a larger "
                             "batch: at evaluation time each sample must be normalized on its own, with the running "
                             "statistics.")
-    except (_NotDone, _Raised) as exc:
+    except (NotDone, Raised) as exc:
         problems.append(f"on a batch of one sample your function raised {exc}. At evaluation time a batch "
                         "of one must work: use the running statistics.")
 
     # 3. eps: a feature whose running variance is 0
     rv0 = np.array([3.0, 0.0, 2.5])
     try:
-        out, _ = _call(fn, x, rm, rv0, gamma, beta, eps)
+        out, _ = call_on_copies(batch_norm_eval, x, rm, rv0, gamma, beta, eps)
         y0 = _as_array(out)
         if not _same(y0, batch_norm_eval_solution(x, rm, rv0, gamma, beta, eps)):
             hint = _first_match(y0, [
@@ -448,19 +361,19 @@ def _check_batch_norm_eval(fn) -> None:
             if hint is None and y0 is not None and y0.shape == x.shape and not np.all(np.isfinite(y0)):
                 hint = _EPS_HINT
             problems.append(hint or "with a running variance of 0 the result is wrong: use np.sqrt(running_var + eps).")
-    except (_NotDone, _Raised) as exc:
+    except (NotDone, Raised) as exc:
         problems.append(f"with a running variance of 0 your function raised {exc}: add eps inside the square root.")
 
     # 4. the eps argument is used
     if not problems:
         try:
-            out, _ = _call(fn, x, rm, rv, gamma, beta, 0.1)
+            out, _ = call_on_copies(batch_norm_eval, x, rm, rv, gamma, beta, 0.1)
             if not _same(_as_array(out), batch_norm_eval_solution(x, rm, rv, gamma, beta, 0.1)):
                 problems.append(_EPS_PARAM_HINT)
-        except (_NotDone, _Raised) as exc:
+        except (NotDone, Raised) as exc:
             problems.append(f"with eps=0.1 your function raised {exc}.")
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print("Correct! At evaluation time every sample is normalized with the running statistics, "
           "(x - running_mean) / sqrt(running_var + eps) * gamma + beta: its output does not depend on the rest "
@@ -468,9 +381,6 @@ def _check_batch_norm_eval(fn) -> None:
 
 
 # ---------------------------------------------------------------------------- BatchNorm training step
-_BNT_NOT_DONE = ("Not done yet: batch_norm_train still raises NotImplementedError. "
-                 "Replace that line with your code, run the cell again, then this check.")
-
 _MOMENTUM = 0.3  # neither 0.1 nor 0.5: each wrong convention gives other numbers
 
 
@@ -485,35 +395,23 @@ def _bnt_case():
     return x, gamma, beta, running_mean, running_var
 
 
+@checker
 def check_batch_norm_train(batch_norm_train) -> None:
     """Check ``batch_norm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5)``.
 
     It must return ``(y, new_running_mean, new_running_var)``.
     """
-    try:
-        _check_batch_norm_train(batch_norm_train)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_batch_norm_train(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_batch_norm_train expects your function, got {type(fn).__name__}.")
-        return
     x, gamma, beta, rm, rv = _bnt_case()
     m, eps = _MOMENTUM, 1e-5
     N = x.shape[0]
     try:
-        out, modified = _call(fn, x, gamma, beta, rm, rv, m, eps)
-    except _NotDone:
-        print(_BNT_NOT_DONE)
-        return
-    except _Raised as exc:
-        _verdict("Not quite:", [f"on a batch of shape {x.shape} your function raised {_short(exc)}."])
+        out, modified = call_on_copies(batch_norm_train, x, gamma, beta, rm, rv, m, eps)
+    except Raised as exc:
+        print_verdict("Not quite:", [f"on a batch of shape {x.shape} your function raised {exc.short()}."])
         return
     if not isinstance(out, (tuple, list)) or len(out) != 3:
         got = "None (did you forget `return`?)" if out is None else f"a {type(out).__name__}"
-        _verdict("Not quite:", [f"return three things, (y, new_running_mean, new_running_var); got {got}."])
+        print_verdict("Not quite:", [f"return three things, (y, new_running_mean, new_running_var); got {got}."])
         return
     y, new_m, new_v = (_as_array(o) for o in out)
     want_y, want_m, want_v = batch_norm_train_solution(x, gamma, beta, rm, rv, m, eps)
@@ -524,7 +422,7 @@ def _check_batch_norm_train(fn) -> None:
 
     # the output y
     if y is None or y.shape != want_y.shape:
-        problems.append(_not_array(out[0], "The first returned value (y)") if y is None else
+        problems.append(not_an_array(out[0], "The first returned value (y)") if y is None else
                         f"y should have the shape of x, {want_y.shape}, got {y.shape}.")
     elif not _same(y, want_y):
         def affine(x_hat):
@@ -555,7 +453,7 @@ def _check_batch_norm_train(fn) -> None:
 
     # the running mean
     if new_m is None or new_m.shape != want_m.shape:
-        problems.append(_not_array(out[1], "The second returned value (new_running_mean)") if new_m is None else
+        problems.append(not_an_array(out[1], "The second returned value (new_running_mean)") if new_m is None else
                         f"new_running_mean should have shape {want_m.shape}, got {new_m.shape}.")
     elif not _same(new_m, want_m):
         hint = _first_match(new_m, [
@@ -578,7 +476,7 @@ def _check_batch_norm_train(fn) -> None:
 
     # the running variance
     if new_v is None or new_v.shape != want_v.shape:
-        problems.append(_not_array(out[2], "The third returned value (new_running_var)") if new_v is None else
+        problems.append(not_an_array(out[2], "The third returned value (new_running_var)") if new_v is None else
                         f"new_running_var should have shape {want_v.shape}, got {new_v.shape}.")
     elif not _same(new_v, want_v):
         hint = _first_match(new_v, [
@@ -607,16 +505,16 @@ def _check_batch_norm_train(fn) -> None:
 
     if not problems:  # the momentum argument is used
         try:
-            out2, _ = _call(fn, x, gamma, beta, rm, rv, 0.1, eps)
+            out2, _ = call_on_copies(batch_norm_train, x, gamma, beta, rm, rv, 0.1, eps)
             want2 = batch_norm_train_solution(x, gamma, beta, rm, rv, 0.1, eps)
             if not (isinstance(out2, (tuple, list)) and len(out2) == 3
                     and all(_same(_as_array(a), b) for a, b in zip(out2, want2))):
                 problems.append("with momentum=0.1 the result is wrong: use the momentum argument, "
                                 "not a fixed number.")
-        except (_NotDone, _Raised) as exc:
+        except (NotDone, Raised) as exc:
             problems.append(f"with momentum=0.1 your function raised {exc}.")
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print(f"Correct! y uses the batch's mean and biased variance; the running mean and the running variance "
           f"(unbiased: x {N}/{N - 1} for a batch of {N}) move a fraction momentum = {m:g} towards the batch's, "

@@ -21,7 +21,6 @@ reproduces. Verdicts are plain text and deterministic.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -29,6 +28,7 @@ import numpy as np
 
 from ..nn.parameter import Parameter
 from ..optim import SGD, Adam, AdamW
+from ._checking import Raised, call, checker, print_verdict
 
 __all__ = [
     "check_momentum_step", "check_adam_step", "check_adamw_step",
@@ -93,10 +93,6 @@ def _case(seed: int, steps: int, lrs, n: int = 4, scale: float = 1.0, **hyper) -
 
 
 # ---------------------------------------------------------------------------- running a step function
-class _NotDone(Exception):
-    pass
-
-
 class _Bad(Exception):
     """The learner's function failed or returned something unusable: the message says what."""
 
@@ -122,14 +118,9 @@ def _run(fn: Callable, case: _Case, kind: str):
             if kind == "adamw":
                 args = args + (h["weight_decay"],)
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
-                out = fn(*args)
-        except NotImplementedError as exc:
-            raise _NotDone() from exc
-        except Exception as exc:  # the learner's bug is reported, never raised
-            text = f"{type(exc).__name__}: {exc}"
-            raise _Bad(f"at step {k + 1} your function raised {text[:200]}.") from exc
+            out = call(fn, *args)  # NotDone goes up to @checker: "Not done yet"
+        except Raised as exc:
+            raise _Bad(f"at step {k + 1} your function raised {str(exc)[:200]}.") from exc
         if out is None:
             raise _Bad("your function returned None. Did you forget the `return` line? "
                        f"Return {', '.join(names)}.")
@@ -216,29 +207,6 @@ def _diagnose(fn, case, kind, mistakes, names):
     return False, None
 
 
-def _say(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
-def _never_raise(check):
-    """Wrap a checker: whatever happens inside, print a verdict and return None."""
-    def wrapper(fn) -> None:
-        try:
-            check(fn)
-        except Exception as exc:  # pragma: no cover - a checker must never raise
-            print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-    wrapper.__name__ = check.__name__.lstrip("_")
-    wrapper.__doc__ = check.__doc__
-    return wrapper
-
-
-def _not_done(name: str) -> str:
-    return (f"Not done yet: {name} still raises NotImplementedError. "
-            "Replace that line with your code, run the cell again, then this check.")
-
-
 # ---------------------------------------------------------------------------- exercise 1: momentum
 _MOMENTUM_NAMES = ("p", "v")
 _MOMENTUM_CASES = {
@@ -316,19 +284,14 @@ _MOMENTUM_MISTAKES = [
 ]
 
 
-def _check_momentum_step(momentum_step) -> None:
+@checker
+def check_momentum_step(momentum_step) -> None:
     """Check ``momentum_step(p, grad, v, lr, momentum) -> (p, v)`` against course_lib's SGD(momentum=...)."""
-    if not callable(momentum_step):
-        print(f"Not quite: check_momentum_step expects your function, got {type(momentum_step).__name__}.")
-        return
     for name, case in _MOMENTUM_CASES.items():
         try:
             ok, hint = _diagnose(momentum_step, case, "momentum", _MOMENTUM_MISTAKES, _MOMENTUM_NAMES)
-        except _NotDone:
-            print(_not_done("momentum_step"))
-            return
         except _Bad as exc:
-            _say("Not quite:", [f"{exc}"])
+            print_verdict("Not quite:", [f"{exc}"])
             return
         if ok:
             continue
@@ -340,13 +303,11 @@ def _check_momentum_step(momentum_step) -> None:
             if len(set(case.lrs)) > 1:
                 hint += (" Your function was right with a constant lr, so look at how lr enters: keep it out of "
                          "the velocity and multiply by the current step's lr only in p = p - lr * v.")
-        _say(f"Not quite. {where}", [hint])
+        print_verdict(f"Not quite. {where}", [hint])
         return
     print("Correct! v = momentum * v + grad, then p = p - lr * v: the same numbers as "
           "course_lib.optim.SGD(momentum=...) (and PyTorch) for 6 steps, with a constant and a changing lr.")
 
-
-check_momentum_step = _never_raise(_check_momentum_step)
 
 
 # ---------------------------------------------------------------------------- exercise 2: Adam
@@ -422,19 +383,14 @@ _ADAM_MISTAKES = [
 ]
 
 
-def _check_adam_step(adam_step) -> None:
+@checker
+def check_adam_step(adam_step) -> None:
     """Check ``adam_step(p, grad, m, v, t, lr, beta1, beta2, eps) -> (p, m, v)`` against course_lib's Adam."""
-    if not callable(adam_step):
-        print(f"Not quite: check_adam_step expects your function, got {type(adam_step).__name__}.")
-        return
     for name, case in _ADAM_CASES.items():
         try:
             ok, hint = _diagnose(adam_step, case, "adam", _ADAM_MISTAKES, _ADAM_NAMES)
-        except _NotDone:
-            print(_not_done("adam_step"))
-            return
         except _Bad as exc:
-            _say("Not quite:", [f"{exc}"])
+            print_verdict("Not quite:", [f"{exc}"])
             return
         if ok:
             continue
@@ -449,13 +405,11 @@ def _check_adam_step(adam_step) -> None:
                 hint = (f"{_first_difference(got, _reference(case, 'adam'), _ADAM_NAMES)}. Adam: m = beta1 m + "
                         "(1 - beta1) g; v = beta2 v + (1 - beta2) g^2; m_hat = m / (1 - beta1**t); "
                         "v_hat = v / (1 - beta2**t); p = p - lr m_hat / (sqrt(v_hat) + eps).")
-        _say(f"Not quite. {where}", [hint])
+        print_verdict(f"Not quite. {where}", [hint])
         return
     print("Correct! Running averages m and v, bias correction by 1 - beta**t, and p -= lr * m_hat / "
           "(sqrt(v_hat) + eps): the same numbers as course_lib.optim.Adam (and PyTorch) step for step.")
 
-
-check_adam_step = _never_raise(_check_adam_step)
 
 
 # ---------------------------------------------------------------------------- exercise 3: AdamW
@@ -505,27 +459,22 @@ _ADAMW_MISTAKES = [
 ]
 
 
-def _check_adamw_step(adamw_step) -> None:
+@checker
+def check_adamw_step(adamw_step) -> None:
     """Check ``adamw_step(p, grad, m, v, t, lr, beta1, beta2, eps, weight_decay) -> (p, m, v)`` against AdamW."""
-    if not callable(adamw_step):
-        print(f"Not quite: check_adamw_step expects your function, got {type(adamw_step).__name__}.")
-        return
     case = _ADAMW_CASE
     try:
         # with weight_decay = 0 AdamW is Adam: if not, the Adam part is wrong (exercise 2)
         no_decay = _Case(case.p0, case.h, case.c, case.wiggle, case.lrs, {**case.hyper, "weight_decay": 0.0})
         got0 = _run(adamw_step, no_decay, "adamw")
         if not _same_run(got0, _reference(no_decay, "adamw")):
-            _say("Not quite:", ["with weight_decay=0 AdamW is exactly Adam, and your adamw_step is not: "
-                                f"{_first_difference(got0, _reference(no_decay, 'adamw'), _ADAM_NAMES)}. "
-                                "Check the Adam part first (exercise 2, check_adam_step)."])
+            print_verdict("Not quite:", ["with weight_decay=0 AdamW is exactly Adam, and your adamw_step is not: "
+                                         f"{_first_difference(got0, _reference(no_decay, 'adamw'), _ADAM_NAMES)}. "
+                                         "Check the Adam part first (exercise 2, check_adam_step)."])
             return
         ok, hint = _diagnose(adamw_step, case, "adamw", _ADAMW_MISTAKES, _ADAM_NAMES)
-    except _NotDone:
-        print(_not_done("adamw_step"))
-        return
     except _Bad as exc:
-        _say("Not quite:", [f"{exc}"])
+        print_verdict("Not quite:", [f"{exc}"])
         return
     if ok:
         print("Correct! p = p * (1 - lr * weight_decay), then the Adam step with the unchanged gradient: "
@@ -535,7 +484,4 @@ def _check_adamw_step(adamw_step) -> None:
         got = _run(adamw_step, case, "adamw")
         hint = (f"{_first_difference(got, _reference(case, 'adamw'), _ADAM_NAMES)}. AdamW: "
                 "p = p * (1 - lr * weight_decay), then the Adam step with the unchanged gradient.")
-    _say(f"Not quite. With lr {case.lrs[0]:g} and weight_decay {case.hyper['weight_decay']:g}:", [hint])
-
-
-check_adamw_step = _never_raise(_check_adamw_step)
+    print_verdict(f"Not quite. With lr {case.lrs[0]:g} and weight_decay {case.hyper['weight_decay']:g}:", [hint])

@@ -16,9 +16,9 @@ each call, the identity at evaluation time).
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from ._checking import NotDone, Raised, as_array, call, checker, not_an_array, print_verdict
 
 __all__ = [
     "check_dropout_forward", "check_l2_gradients",
@@ -41,60 +41,7 @@ def l2_gradients_solution(params, grads, weight_decay):
             for name, w in params.items()}
 
 
-# ---------------------------------------------------------------------------- helpers
-class _NotDone(Exception):
-    pass
-
-
-class _Raised(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(f"{type(exc).__name__}: {exc}")
-        self.exc = exc
-
-
-def _quietly(fn, *args, **kwargs):
-    """Call the learner's function without letting it raise or warn."""
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return fn(*args, **kwargs)
-    except NotImplementedError as exc:
-        raise _NotDone() from exc
-    except Exception as exc:  # the learner's bug is reported, never raised
-        raise _Raised(exc) from exc
-
-
-def _as_array(value):
-    """``value`` as a float array, or None when it is not numeric."""
-    if value is None or isinstance(value, (str, bytes, dict)):
-        return None
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def _short(exc: _Raised) -> str:
-    text = str(exc)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def _verdict(title: str, lines: list[str]) -> None:
-    print(title)
-    for line in lines:
-        print(f"  - {line}")
-
-
-def _not_array(out, what: str) -> str:
-    if out is None:
-        return f"{what} returned None (did you forget `return`?)."
-    return f"{what} returned a {type(out).__name__}, not an array."
-
-
 # ---------------------------------------------------------------------------- dropout
-_DROPOUT_NOT_DONE = ("Not done yet: dropout_forward still raises NotImplementedError. "
-                     "Replace that line with your code, run the cell again, then this check.")
-
 _P = 0.2  # keeping with probability p (0.2) or 1 - p (0.8) are easy to tell apart
 
 
@@ -123,18 +70,9 @@ def _scale_name(c: float, p: float) -> str | None:
     return None
 
 
+@checker
 def check_dropout_forward(dropout_forward) -> None:
     """Check ``dropout_forward(x, p, rng, training=True)``: inverted dropout, and the identity at eval time."""
-    try:
-        _check_dropout(dropout_forward)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
-
-
-def _check_dropout(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_dropout_forward expects your function, got {type(fn).__name__}.")
-        return
     p = _P
     x = _dropout_input()
     x_copy = x.copy()
@@ -142,23 +80,20 @@ def _check_dropout(fn) -> None:
 
     # 1. training mode: which entries are zeroed, and by how much the others are scaled
     try:
-        out = _quietly(fn, x, p, np.random.default_rng(7), training=True)
-    except _NotDone:
-        print(_DROPOUT_NOT_DONE)
-        return
-    except _Raised as exc:
-        _verdict("Not quite:", [f"in training mode (p = {p:g}) your function raised {_short(exc)}."])
+        out = call(dropout_forward, x, p, np.random.default_rng(7), training=True)
+    except Raised as exc:
+        print_verdict("Not quite:", [f"in training mode (p = {p:g}) your function raised {exc.short()}."])
         return
     if not np.array_equal(x, x_copy):
         problems.append("your function changed x in place; return a new array (x * mask / (1 - p)) "
                         "and leave the input as it was.")
         x = x_copy.copy()
-    y = _as_array(out)
+    y = as_array(out)
     if y is None:
-        _verdict("Not quite:", [_not_array(out, f"In training mode (p = {p:g}) your function")])
+        print_verdict("Not quite:", [not_an_array(out, f"In training mode (p = {p:g}) your function")])
         return
     if y.shape != x.shape:
-        _verdict("Not quite:", [f"the output should have the shape of x, {x.shape}, got {y.shape}."])
+        print_verdict("Not quite:", [f"the output should have the shape of x, {x.shape}, got {y.shape}."])
         return
     dropped = y == 0
     frac = float(dropped.mean())
@@ -166,7 +101,7 @@ def _check_dropout(fn) -> None:
     if frac == 0 and np.allclose(y, x, rtol=1e-12, atol=0):
         problems.append("in training mode nothing was dropped and nothing rescaled: the output equals x. "
                         "Draw a mask with rng (keep where rng.random(x.shape) >= p) and apply it.")
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     if abs(frac - (1 - p)) < 0.01:
         problems.append(f"you kept each entry with probability p: {frac:.1%} of the outputs are 0, but a "
@@ -186,17 +121,17 @@ def _check_dropout(fn) -> None:
                 f"the kept entries are multiplied by {c:.4f}; they should be multiplied by "
                 f"1 / (1 - p) = {1 / (1 - p):.4f}, so that the mean of the output equals the mean of x."))
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
 
     # 2. a fresh mask at every call
     try:
-        y1 = _as_array(_quietly(fn, x, p, np.random.default_rng(8), training=True))
+        y1 = as_array(call(dropout_forward, x, p, np.random.default_rng(8), training=True))
         rng = np.random.default_rng(9)
-        a = _as_array(_quietly(fn, x, p, rng, training=True))
-        b = _as_array(_quietly(fn, x, p, rng, training=True))
-    except (_NotDone, _Raised) as exc:
-        _verdict("Not quite:", [f"a second call in training mode raised {exc}."])
+        a = as_array(call(dropout_forward, x, p, rng, training=True))
+        b = as_array(call(dropout_forward, x, p, rng, training=True))
+    except (NotDone, Raised) as exc:
+        print_verdict("Not quite:", [f"a second call in training mode raised {exc}."])
         return
     if a is not None and b is not None and a.shape == b.shape and np.array_equal(a == 0, b == 0):
         problems.append("two calls with the same rng dropped the same entries: draw a new mask from rng at "
@@ -207,17 +142,14 @@ def _check_dropout(fn) -> None:
 
     # 3. evaluation mode: the identity
     try:
-        out = _quietly(fn, x, p, np.random.default_rng(10), training=False)
-    except _NotDone:
-        print(_DROPOUT_NOT_DONE)
+        out = call(dropout_forward, x, p, np.random.default_rng(10), training=False)
+    except Raised as exc:
+        problems.append(f"with training=False your function raised {exc.short()}.")
+        print_verdict("Not quite:", problems)
         return
-    except _Raised as exc:
-        problems.append(f"with training=False your function raised {_short(exc)}.")
-        _verdict("Not quite:", problems)
-        return
-    y_eval = _as_array(out)
+    y_eval = as_array(out)
     if y_eval is None or y_eval.shape != x.shape:
-        problems.append(_not_array(out, "With training=False your function") if y_eval is None else
+        problems.append(not_an_array(out, "With training=False your function") if y_eval is None else
                         f"with training=False the output should have shape {x.shape}, got {y_eval.shape}.")
     elif not np.allclose(y_eval, x, rtol=1e-12, atol=0):
         if np.mean(y_eval == 0) > 0.05:
@@ -231,16 +163,16 @@ def _check_dropout(fn) -> None:
 
     # 4. p = 0 is the identity
     try:
-        y0 = _as_array(_quietly(fn, x, 0.0, np.random.default_rng(11), training=True))
+        y0 = as_array(call(dropout_forward, x, 0.0, np.random.default_rng(11), training=True))
         if y0 is not None and y0.shape == x.shape and not np.allclose(y0, x, rtol=1e-12, atol=0):
             problems.append("with p = 0 nothing should be dropped: the output must equal x.")
-    except _NotDone:
+    except NotDone:
         pass
-    except _Raised as exc:
-        problems.append(f"with p = 0 your function raised {_short(exc)}; p = 0 means no dropout at all.")
+    except Raised as exc:
+        problems.append(f"with p = 0 your function raised {exc.short()}; p = 0 means no dropout at all.")
 
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print(f"Correct! In training mode {frac:.1%} of the entries are dropped (p = {p:g}) and the others are "
           f"multiplied by 1/(1 - p) = {1 / (1 - p):g}, so the mean stays {float(x.mean()):.3f} -> "
@@ -248,9 +180,6 @@ def _check_dropout(fn) -> None:
 
 
 # ---------------------------------------------------------------------------- L2 penalty
-_L2_NOT_DONE = ("Not done yet: l2_gradients still raises NotImplementedError. "
-                "Replace that line with your code, run the cell again, then this check.")
-
 _LAMBDA = 0.3  # neither 1 nor 0.5 nor 2: each wrong factor gives a different number
 
 
@@ -260,14 +189,6 @@ def _l2_case():
     params = {name: rng.standard_normal(s) for name, s in shapes.items()}
     grads = {name: rng.standard_normal(s) for name, s in shapes.items()}
     return params, grads
-
-
-def check_l2_gradients(l2_gradients) -> None:
-    """Check ``l2_gradients(params, grads, weight_decay)``: add weight_decay * W to weight matrices only."""
-    try:
-        _check_l2(l2_gradients)
-    except Exception as exc:  # pragma: no cover - a checker must never raise
-        print(f"The checker could not finish ({type(exc).__name__}: {exc}). Please report this.")
 
 
 def _diagnose_weight(got, w, g, lam) -> str | None:
@@ -299,21 +220,17 @@ def _diagnose_weight(got, w, g, lam) -> str | None:
             "it should be grads[name] + weight_decay * params[name].")
 
 
-def _check_l2(fn) -> None:
-    if not callable(fn):
-        print(f"Not quite: check_l2_gradients expects your function, got {type(fn).__name__}.")
-        return
+@checker
+def check_l2_gradients(l2_gradients) -> None:
+    """Check ``l2_gradients(params, grads, weight_decay)``: add weight_decay * W to weight matrices only."""
     params, grads = _l2_case()
     p_copy = {k: v.copy() for k, v in params.items()}
     g_copy = {k: v.copy() for k, v in grads.items()}
     lam = _LAMBDA
     try:
-        out = _quietly(fn, params, grads, lam)
-    except _NotDone:
-        print(_L2_NOT_DONE)
-        return
-    except _Raised as exc:
-        _verdict("Not quite:", [f"your function raised {_short(exc)}."])
+        out = call(l2_gradients, params, grads, lam)
+    except Raised as exc:
+        print_verdict("Not quite:", [f"your function raised {exc.short()}."])
         return
     problems: list[str] = []
     modified = [k for k in params if not (np.array_equal(params[k], p_copy[k]) and np.array_equal(grads[k], g_copy[k]))]
@@ -323,20 +240,20 @@ def _check_l2(fn) -> None:
     params, grads = p_copy, g_copy
     if not isinstance(out, dict):
         got = "None (did you forget `return`?)" if out is None else f"a {type(out).__name__}"
-        _verdict("Not quite:", problems + [f"return a dict with one gradient per parameter name; got {got}."])
+        print_verdict("Not quite:", problems + [f"return a dict with one gradient per parameter name; got {got}."])
         return
     missing = [k for k in params if k not in out]
     if missing:
-        _verdict("Not quite:", problems + [f"the returned dict has no entry for {missing}: return a gradient for "
+        print_verdict("Not quite:", problems + [f"the returned dict has no entry for {missing}: return a gradient for "
                                            "every parameter, biases included (unchanged)."])
         return
     weight_msgs: dict[str, list[str]] = {}  # one line per kind of mistake, naming the weights it affects
     bias_msgs: list[str] = []
     penalised_biases: list[str] = []
     for name, w in params.items():
-        got = _as_array(out[name])
+        got = as_array(out[name])
         if got is None:
-            problems.append(_not_array(out[name], f"The entry '{name}'"))
+            problems.append(not_an_array(out[name], f"The entry '{name}'"))
             continue
         g = grads[name]
         if w.ndim >= 2:
@@ -359,7 +276,7 @@ def _check_l2(fn) -> None:
                         "not make the function sharper, so decaying it only hurts the fit.")
     problems += bias_msgs[:1]
     if problems:
-        _verdict("Not quite:", problems)
+        print_verdict("Not quite:", problems)
         return
     print(f"Correct! With weight_decay = {lam:g}, each weight matrix's gradient gets + {lam:g} * W (the gradient of "
           f"the penalty ({lam:g}/2)·ΣW²) and the biases' gradients are unchanged.")
