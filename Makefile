@@ -4,6 +4,9 @@
 # Others:
 #   make notebooks   re-execute every notebook in place (Restart & Run All) and save the outputs
 #   make benchmark   print the speed figures quoted in the README
+#   make test-browser   every notebook in JupyterLab in a real Chromium (tests_browser/; needs
+#                       /usr/bin/chromium: installed with apt-get when missing and run as root)
+#   make gallery     the same run, writing one screenshot per explorer to docs/gallery/
 #   make clean       remove .venv and caches
 #
 # Works with GNU make 3.81+ (macOS's /usr/bin/make) and bash 3.2+.
@@ -19,7 +22,7 @@ THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Jupyter refuses to run as root unless told to (containers, CI).
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test notebooks benchmark clean setup
+.PHONY: lab test notebooks benchmark clean setup test-browser gallery
 
 setup: $(STAMP)
 
@@ -37,6 +40,26 @@ notebooks: $(STAMP)
 
 benchmark: $(STAMP)
 	$(VENV_PY) benchmarks/run_all.py
+
+# JupyterLab in the system Chromium driven by Playwright (extra `browser`), on a temporary
+# copy of notebooks/. Separate from `make test` on purpose: it needs a browser.
+# Pass pytest options with BROWSER_ARGS, e.g. `make test-browser BROWSER_ARGS="-k 01_"`.
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_STAMP := $(VENV)/.installed-browser
+BROWSER_ARGS ?=
+
+test-browser: $(BROWSER_STAMP)
+	@bash tools/ensure_chromium.sh "$(CHROMIUM)"
+	$(THREADS) CHROMIUM="$(CHROMIUM)" $(VENV_PY) -m pytest tests_browser -p no:cacheprovider $(BROWSER_ARGS)
+
+gallery: $(BROWSER_STAMP)
+	@bash tools/ensure_chromium.sh "$(CHROMIUM)"
+	$(THREADS) CHROMIUM="$(CHROMIUM)" $(VENV_PY) -m pytest tests_browser -p no:cacheprovider \
+		--gallery docs/gallery $(BROWSER_ARGS)
+
+$(BROWSER_STAMP): pyproject.toml $(STAMP)
+	$(VENV_PY) -m pip install --disable-pip-version-check -e ".[test,browser]"
+	@touch $(BROWSER_STAMP)
 
 # Install (again) only when pyproject.toml is newer than the stamp.
 $(STAMP): pyproject.toml | $(VENV_PY)

@@ -28,6 +28,10 @@ PYPROJECT = ROOT / "pyproject.toml"
 ENVIRONMENT = ROOT / "environment.yml"
 
 # The optional-dependency groups that environment.yml installs besides the runtime set.
+# Not `browser` (Playwright, for `make test-browser` / `make gallery` only): those tests
+# also need a system Chromium that conda does not provide, they run from .venv through
+# the Makefile, and Binder (which builds from environment.yml) never runs them. Extras
+# not listed here are not compared.
 EXTRAS_IN_CONDA_ENV = ("test",)
 # Conda entries that are tooling of the environment itself, not course dependencies.
 CONDA_TOOLING = {"pip"}
