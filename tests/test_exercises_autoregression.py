@@ -160,7 +160,9 @@ def test_generate_accepts_solution_and_equivalents(capsys):
 
 
 def test_generate_stub_is_not_done(capsys):
-    assert verdict(check_generate, _stub, capsys).startswith("Not done yet")
+    out = verdict(check_generate, _stub, capsys)
+    # the notebook names the learner's loop my_generate: it must not replace course_lib.lm.generate
+    assert out.startswith("Not done yet: my_generate still raises NotImplementedError")
 
 
 def _not_appending(model_fn, context_size, max_new_tokens, pick):

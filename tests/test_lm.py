@@ -148,7 +148,15 @@ def test_mlp_shapes_parameters_and_repr():
     assert m(np.array([1, 2, 3])).shape == (11,)
     assert m(np.zeros((5, 3), dtype=int)).shape == (5, 11)
     assert m(np.zeros((2, 4, 3), dtype=int)).shape == (2, 4, 11)
-    assert "context=3" in repr(m)
+    assert repr(m) == (  # PyTorch's layout: extra_repr on its own line above the children
+        "MLPLanguageModel(\n"
+        "  vocab_size=11, context=3, emb_dim=4, hidden=6\n"
+        "  (emb): Embedding(11, 4)\n"
+        "  (fc1): Linear(in_features=12, out_features=6, bias=True)\n"
+        "  (act): Tanh()\n"
+        "  (fc2): Linear(in_features=6, out_features=11, bias=True)\n"
+        ")"
+    )
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 3\)"):
         m(np.array([1, 2, 3, 4]))
     with pytest.raises(ValueError, match="hidden"):

@@ -4,7 +4,7 @@
         check_temperature_softmax, check_top_k_probs, check_generate)
     check_temperature_softmax(temperature_softmax)   # prints a verdict
     check_top_k_probs(top_k_probs)
-    check_generate(generate)
+    check_generate(my_generate)
 
 Each checker calls your function on small fixed examples, compares with the
 right answer and, when they differ, names the classic mistake. It prints plain
@@ -327,9 +327,12 @@ def _diagnose_generate(out, model: _ScriptedModel, max_new: int, raised: Raised 
     return f"expected the new tokens {want}, got {got}."
 
 
-@checker(crashed=_CRASHED)
+@checker(exercise="my_generate", crashed=_CRASHED)
 def check_generate(generate) -> None:
-    """Check ``generate(model_fn, context_size, max_new_tokens, pick) -> list of new ids``."""
+    """Check ``my_generate(model_fn, context_size, max_new_tokens, pick) -> list of new ids``.
+
+    The notebook calls the learner's function ``my_generate`` so that it does not
+    replace ``course_lib.lm.generate``, which earlier cells use."""
     for label, model, max_new in _generate_cases():
         raised = None
         try:

@@ -196,14 +196,20 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
+        # PyTorch's layout: a one-line extra_repr and no children stay on one line;
+        # otherwise extra_repr and each child get an indented line of their own.
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = []
         for name, child in self._modules.items():
             child_repr = repr(child).replace("\n", "\n  ")
-            lines.append(f"({name}): {child_repr}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
+            child_lines.append(f"({name}): {child_repr}")
+        lines = extra_lines + child_lines
         if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+            return f"{type(self).__name__}()"
+        if len(extra_lines) == 1 and not child_lines:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
     # ------------------------------------------------------------------ helpers for layers
     def _require_cache(self, cache):
