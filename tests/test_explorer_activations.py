@@ -258,7 +258,8 @@ def test_explorer_reuses_backgrounds_and_redraws_the_same_picture(explorer):
     explorer.controls["depth"].value = 21  # same snapped limits: a cached background is reused
     explorer.controls["depth"].value = 20
     assert bytes(explorer.image.value) == first  # blitting gives exactly the full picture again
-    assert len(explorer._panels._backgrounds) <= explorer._panels.MAX_BACKGROUNDS
+    blit, _ = explorer.figures[None]
+    assert len(blit.backgrounds) <= blit.max_backgrounds
 
 
 def test_explorer_default_shows_vanishing():

@@ -21,7 +21,6 @@ from course_lib.explorers.optimizers import (
     OptimizerExplorer,
     OptimizerRaceExplorer,
     TrajectoryCache,
-    _png_bytes,
     cached_trajectory,
     draw_runs,
     gap_limits,
@@ -31,6 +30,7 @@ from course_lib.explorers.optimizers import (
     truncate_trajectory,
 )
 from course_lib.optim import LANDSCAPES, OPTIMIZER_NAMES, get_landscape, optimizer_trajectory
+from course_lib.plotting import pixels_to_png
 
 
 @pytest.fixture(autouse=True)
@@ -173,7 +173,7 @@ def test_draw_runs_static_figure(landscape, legend):
 def test_png_encoder_round_trips():
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
-    back = matplotlib.image.imread(io.BytesIO(_png_bytes(rgb)), format="png")
+    back = matplotlib.image.imread(io.BytesIO(pixels_to_png(rgb)), format="png")
     np.testing.assert_array_equal(np.round(back[..., :3] * 255).astype(np.uint8), rgb)
 
 

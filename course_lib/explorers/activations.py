@@ -31,16 +31,14 @@ at the bottom of the log axis.
 """
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib.image
 import numpy as np
 
 from ..nn import GELU, Linear, ReLU, Sigmoid, Tanh, init as nn_init
-from ..plotting import COLORS, COURSE_RC, course_rc, new_figure
+from ..plotting import COLORS, COURSE_RC, figure_to_png
 from ._base import Explorer
 
 __all__ = [
@@ -293,29 +291,35 @@ def _power_of_ten(v, _pos=None) -> str:
     return f"1e{int(round(v)):+03d}"  # the axis holds log10 values: 5 -> "1e+05"
 
 
+def _flow_limits(state: GradientFlow) -> tuple:
+    """The axis ranges and the third title for ``state``: ``(x_max, ylim_grad, ylim_std, title)``.
+
+    The limits snap to a few values (x: 10, 30 or 50 layers; y: multiples of
+    10 decades), so that the explorer needs few backgrounds and the scale
+    stays put while a slider moves a little.
+    """
+    x_max = next(x for x in GradientFlowFigure.X_SPANS if state.depth <= x)
+    lim_g = _snapped_limits(_log_safe(state.grad_norm)[0])
+    lim_s = _snapped_limits(_log_safe(state.act_std)[0])
+    return x_max, lim_g, lim_s, STUCK_LABELS[state.activation].split(" (")[0]
+
+
 class GradientFlowFigure:
     """Three panels for one setting: gradient per layer, activation std, % stuck.
 
-    ``update(state)`` sets the lines, limits and titles. ``png(state)`` renders
-    fast, for the explorer (a redraw should take about 0.1 s): what does not
-    depend on the data (axes, ticks, titles) is drawn once per set of axis
-    limits and kept as a background; a redraw pastes the background and draws
-    the few lines on top (matplotlib's "blitting"). The limits snap to a few
-    values (x: 10, 30 or 50 layers; y: multiples of 10 decades) so that the
-    backgrounds are few and reused. The two left panels plot log10 of the
-    values on a linear axis labelled as powers of ten (same picture as a log
-    axis, simpler ticks).
+    Built once on ``fig``; ``update(state)`` sets the lines, limits and titles
+    (:func:`_flow_limits`). ``animated`` lists the artists that change with
+    every setting; the rest (axes, ticks, titles) changes only with the
+    limits, which is what the explorer's fast redraw relies on. The two left
+    panels plot log10 of the values on a linear axis labelled as powers of
+    ten (same picture as a log axis, simpler ticks).
     """
 
-    MAX_BACKGROUNDS = 12  # about 1 MB each
     X_SPANS = (10, 30, MAX_DEPTH)  # the x axis ends at the first of these that holds all the layers
 
     def __init__(self, fig) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-        if not isinstance(fig.canvas, FigureCanvasAgg):
-            FigureCanvasAgg(fig)
         self.fig = fig
         fig.set_layout_engine("none")
         margins = dict(left=0.065, right=0.99, bottom=0.17, top=0.88, wspace=0.28)
@@ -325,7 +329,7 @@ class GradientFlowFigure:
         (self.s_line,) = self.ax_s.plot([], [], marker="o", ms=3, color=COLORS[2])
         (self.d_line,) = self.ax_d.plot([], [], marker="o", ms=3, color=COLORS[1])
         self.legend = self.ax_g.legend(loc="lower right", fontsize=10)
-        self.animated = (self.g_line, self.g_zero, self.s_line, self.d_line, self.legend)
+        self.animated = [self.g_line, self.g_zero, self.s_line, self.d_line, self.legend]
         nice = dict(nbins=5, steps=[1, 2, 5, 10], integer=True)
         for ax in (self.ax_g, self.ax_s):
             ax.yaxis.set_major_locator(MaxNLocator(**nice))  # whole decades: 1e-20, 1e-10, 1e+00, ...
@@ -344,10 +348,9 @@ class GradientFlowFigure:
                                         va="bottom", fontsize=COURSE_RC["axes.titlesize"]))
         fig.text(0.5, 0.01, "layer k (1 = nearest the input)", ha="center", va="bottom",
                  fontsize=COURSE_RC["axes.labelsize"])
-        self._backgrounds: dict = {}
 
     def update(self, state: GradientFlow) -> tuple:
-        """Set lines, limits and titles for ``state``; returns the key of the background they need."""
+        """Set lines, limits and titles for ``state``; returns its :func:`_flow_limits`."""
         layers = np.arange(1, state.depth + 1)
         g, zero = _log_safe(state.grad_norm)
         s, _ = _log_safe(state.act_std)
@@ -357,37 +360,18 @@ class GradientFlowFigure:
         self.legend.set_visible(bool(zero.any()))
         self.s_line.set_data(layers, log_s)
         self.d_line.set_data(layers, 100 * state.stuck)
-        lim_g, lim_s = _snapped_limits(g), _snapped_limits(s)
+        limits = x_max, lim_g, lim_s, title = _flow_limits(state)
         self.ax_g.set_ylim(*lim_g)
         self.ax_s.set_ylim(*lim_s)
-        x_max = next(x for x in self.X_SPANS if state.depth <= x)
         for ax in (self.ax_g, self.ax_s, self.ax_d):
             ax.set_xlim(0.5, x_max + 0.5)
-        title = STUCK_LABELS[state.activation].split(" (")[0]
         self.titles[2].set_text(title)
-        return x_max, lim_g, lim_s, title
+        return limits
 
     def png(self, state: GradientFlow) -> bytes:
-        """PNG bytes of the figure for ``state``, reusing a cached background when it can."""
-        key = self.update(state)
-        canvas = self.fig.canvas
-        background = self._backgrounds.pop(key, None)
-        if background is None:
-            for artist in self.animated:
-                artist.set_animated(True)  # left out of canvas.draw(): the background has no data
-            canvas.draw()
-            background = canvas.copy_from_bbox(self.fig.bbox)
-            if len(self._backgrounds) >= self.MAX_BACKGROUNDS:
-                self._backgrounds.pop(next(iter(self._backgrounds)))  # the least recently used
-        else:
-            canvas.restore_region(background)
-        self._backgrounds[key] = background  # (re)inserted last: the most recently used
-        for artist in self.animated:
-            self.fig.draw_artist(artist)
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # the figure is opaque: drop alpha, encode faster
-        buf = io.BytesIO()
-        matplotlib.image.imsave(buf, rgb, format="png", pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
+        """PNG bytes of the figure for ``state`` (drawn in full)."""
+        self.update(state)
+        return figure_to_png(self.fig)
 
 
 def draw_gradient_flow(fig, state: GradientFlow) -> GradientFlowFigure:
@@ -435,7 +419,6 @@ class VanishingGradientsExplorer(Explorer):
     def __init__(self, depth: int = 30, activation: str = "sigmoid", init: str = "default",
                  scale: float = 1.0, width: int = 64, batch: int = 64, seed: int = 0) -> None:
         self.width, self.batch, self.seed = width, batch, seed
-        self._fig = self._panels = None
         style = {"description_width": "90px"}
         layout = widgets.Layout(width="380px")
         controls = {
@@ -451,19 +434,18 @@ class VanishingGradientsExplorer(Explorer):
         }
         super().__init__(controls, columns=2)
 
-    def render_png(self, state: GradientFlow) -> bytes:
-        # One figure for the explorer's lifetime; each redraw only updates it.
-        if self._panels is None:
-            self._fig = new_figure(self.fig_width, self.fig_height, self.fig_dpi)
-            with course_rc():
-                self._panels = GradientFlowFigure(self._fig)
-        return self._panels.png(state)
-
     def compute(self, depth, activation, init, scale):
         return gradient_flow(depth, activation, init, scale, width=self.width, batch=self.batch, seed=self.seed)
 
-    def draw(self, fig, state: GradientFlow) -> None:  # the base class's fresh-figure path
-        draw_gradient_flow(fig, state)
+    def setup(self, fig, state: GradientFlow) -> GradientFlowFigure:
+        return GradientFlowFigure(fig)
+
+    def update(self, panels: GradientFlowFigure, state: GradientFlow) -> list:
+        panels.update(state)
+        return panels.animated
+
+    def background_key(self, state: GradientFlow) -> tuple:
+        return _flow_limits(state)  # the axes' ranges and titles: the static part
 
     def status_text(self, state: GradientFlow) -> str:
         colour = {"healthy": "#009E73", "vanishing": "#0072B2", "exploding": "#D55E00"}[state.regime]

@@ -18,18 +18,15 @@ draw its result.
 from __future__ import annotations
 
 import functools
-import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import matplotlib.image
+import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from ..lm import bigram_log_probs, count_bigrams, generate, table_model
 from ..nn.functional import softmax
-from ..plotting import COLORS, course_rc
+from ..plotting import COLORS
 from ..sampling import apply_temperature, next_token_probs, sample_next
 from ..text import load_corpus, load_vocab
 from ._base import Explorer
@@ -126,6 +123,23 @@ def _y_top(needed: float) -> float:
     return next((level for level in _Y_LEVELS if level >= needed), _Y_LEVELS[-1])
 
 
+def _bar_axis(view: NextTokenView | None, itos, ymax: float | None = None, tick_labels: bool = True) -> tuple:
+    """The slowly changing part of a :class:`NextTokenBars` chart: ``(token labels, top of the y axis)``.
+
+    The labels are the tokens under the bars (none when ``tick_labels`` is
+    False); the top is ``ymax``, or the smallest of a few fixed heights that
+    fits the bars. An explorer draws the chart's axes once per value of this
+    pair (its ``background_key``).
+    """
+    if view is None:
+        return (), 1.05
+    labels = tuple(token_label(itos[i]) for i in view.ids) if tick_labels else ()
+    if ymax is None:
+        heights = np.where(view.kept, view.p_final, view.p_tempered)
+        ymax = _y_top(float(max(heights.max(), view.p_model.max())) * 1.1)
+    return labels, float(ymax)
+
+
 class NextTokenBars:
     """The bar chart of a :class:`NextTokenView`, built once on ``ax`` and updated in place.
 
@@ -133,10 +147,10 @@ class NextTokenBars:
     tokens are grey bars at the probability they had before filtering; a black
     tick marks the model's own probability (temperature 1, no filter).
 
-    For fast redraws the chart is split in two: :meth:`set_static` sets what
-    changes rarely (token labels, y range; :meth:`static_key` names it) and
-    :meth:`set_dynamic` what changes on every slider move (bars, ticks, title:
-    the artists in :attr:`dynamic`). :meth:`update` does both.
+    ``update`` shows a view: it sets the token labels and the y range
+    (:func:`_bar_axis`, which change rarely) and the artists in :attr:`dynamic`
+    (bars, ticks, title, and the token labels when ``dynamic_labels``), which
+    change on every slider move.
     """
 
     def __init__(self, ax, n_bars: int, legend: bool = True, dynamic_labels: bool = False) -> None:
@@ -161,26 +175,15 @@ class NextTokenBars:
                                       color=_MODEL, label="model at T = 1, no filter")],
                       loc="upper right", fontsize=9, framealpha=0.9)
 
-    def static_key(self, view: NextTokenView | None, itos, ymax: float | None = None) -> tuple:
-        if view is None:
-            return ((), 1.05)
-        labels = () if self.labels else tuple(token_label(itos[i]) for i in view.ids)
-        if ymax is None:
-            heights = np.where(view.kept, view.p_final, view.p_tempered)
-            ymax = _y_top(float(max(heights.max(), view.p_model.max())) * 1.1)
-        return (labels, float(ymax))
-
-    def set_static(self, key: tuple) -> None:
-        labels, top = key
+    def update(self, view: NextTokenView | None, itos, title: str | None = None, ymax: float | None = None) -> None:
+        """Show ``view`` (``None`` hides every bar)."""
+        labels, top = _bar_axis(view, itos, ymax, tick_labels=self.labels is None)
         self.ax.set_xticklabels(list(labels) + [""] * (self.n - len(labels)))
         self.ax.set_ylim(0, top)
-
-    def set_dynamic(self, view: NextTokenView | None, title: str | None = None, itos=None) -> None:
         if title is not None:
             self.title.set_text(title)
         if self.labels is not None:
-            names = [] if view is None else [token_label(itos[i]) for i in view.ids]
-            _set_label_texts(self.labels, names)
+            _set_label_texts(self.labels, [] if view is None else [token_label(itos[i]) for i in view.ids])
         if view is None:
             for bar in self.bars:
                 bar.set_visible(False)
@@ -198,11 +201,6 @@ class NextTokenBars:
         y = np.full(self.n, np.nan)
         y[:m] = view.p_model
         self.ticks.set_ydata(y)
-
-    def update(self, view: NextTokenView | None, itos, title: str | None = None, ymax: float | None = None) -> None:
-        """Show ``view`` (``None`` hides every bar)."""
-        self.set_static(self.static_key(view, itos, ymax))
-        self.set_dynamic(view, title, itos)
 
 
 def draw_next_token_bars(ax, view: NextTokenView, itos, title: str | None = None,
@@ -231,24 +229,15 @@ class StepHistoryBars:
                             transform=ax.transAxes, color="0.4")
         self.dynamic = [*self.bars, self.title, self.hint, *self.labels]
 
-    def static_key(self, tokens) -> tuple:
-        return ()  # the token labels are dynamic: they change on every click
-
-    def set_static(self, key: tuple) -> None:
-        pass
-
-    def set_dynamic(self, tokens, probs, title: str | None = None) -> None:
+    def update(self, tokens, probs, title: str | None = None) -> None:
+        tokens, probs = list(tokens), list(probs)
         m = min(len(tokens), self.n)
-        _set_label_texts(self.labels, [token_label(t) for t in list(tokens)[:m]])
+        _set_label_texts(self.labels, [token_label(t) for t in tokens[:m]])
         for i, bar in enumerate(self.bars):
             bar.set_height(float(probs[i]) if i < m else 0.0)
         self.hint.set_visible(m == 0)
         if title is not None:
             self.title.set_text(title)
-
-    def update(self, tokens, probs, title: str | None = None) -> None:
-        self.set_static(self.static_key(tokens))
-        self.set_dynamic(list(tokens), list(probs), title)
 
 
 def draw_step_history(ax, tokens, probs, title: str | None = None, max_tokens: int | None = None) -> StepHistoryBars:
@@ -292,70 +281,24 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-class _ReusedFigure:
-    """Redraw speed: one figure, built once; a redraw only re-renders what changed.
+def _explorer_axes(fig, n_axes: int, width_ratios, margins: dict, fixed: bool) -> list:
+    """The explorers' axes, side by side.
 
-    Creating a figure, its axes and ticks costs more than the 0.1 s a redraw
-    may take, and so does rendering every tick label again. So:
-
-    * ``_build(fig, axes)`` creates the artists once;
-    * ``_static(state)`` sets the slowly changing parts (token labels, y range)
-      and returns a key naming them; the picture of everything *except* the
-      ``_dynamic()`` artists is rendered once per key and cached (a "background");
-    * ``_update(state)`` changes the dynamic artists (bars, titles), which are
-      drawn over a copy of the background (matplotlib's "blitting").
-
-    ``draw(fig, state)`` draws the same picture on any fresh figure.
+    ``fixed=True`` (the widget's own figure): fixed margins and the axis labels
+    at fixed places (:func:`_fix_label_positions`), so that a new background
+    draws fast. Otherwise (a static copy) the figure's layout engine places
+    the axes; the margins are used when it has none.
     """
-
-    _margins = {"left": 0.08, "right": 0.98, "bottom": 0.27, "top": 0.88, "wspace": 0.25}
-    _n_axes = 1
-    _width_ratios = None
-    _fig = None
-    _max_backgrounds = 24
-
-    def _new_axes(self, fig):
-        return list(fig.subplots(1, self._n_axes, width_ratios=self._width_ratios, squeeze=False)[0])
-
-    def render_png(self, state) -> bytes:
-        with course_rc():
-            if self._fig is None:
-                fig = Figure(figsize=(self.fig_width, self.fig_height), dpi=self.fig_dpi)
-                FigureCanvasAgg(fig)
-                fig.subplots_adjust(**self._margins)
-                axes = self._new_axes(fig)
-                self._build(fig, axes)
-                for ax in axes:
-                    _fix_label_positions(ax)
-                self._fig, self._backgrounds = fig, {}
-            fig, canvas = self._fig, self._fig.canvas
-            key = self._static(state)
-            if key not in self._backgrounds:
-                if len(self._backgrounds) >= self._max_backgrounds:
-                    self._backgrounds.clear()
-                for artist in self._dynamic():
-                    artist.set_animated(True)   # left out of a full draw
-                canvas.draw()
-                self._backgrounds[key] = canvas.copy_from_bbox(fig.bbox)
-            canvas.restore_region(self._backgrounds[key])
-            self._update(state)
-            for artist in self._dynamic():
-                fig.draw_artist(artist)
-            rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # opaque figure: drop alpha, encode faster
-            buf = io.BytesIO()
-            matplotlib.image.imsave(buf, rgb, format="png", pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
-
-    def draw(self, fig, state) -> None:
-        """The same picture on a fresh figure (e.g. a static copy in the notebook)."""
-        keep = self.__dict__.get("_charts")
-        if fig.get_layout_engine() is None:
-            fig.subplots_adjust(**self._margins)
-        self._build(fig, self._new_axes(fig))
-        self._static(state)
-        self._update(state)
-        if keep is not None:
-            self._charts = keep
+    if fixed:
+        fig.set_layout_engine("none")
+    elif fig.get_layout_engine() is None:
+        fig.subplots_adjust(**margins)
+    grid = fig.subplots(1, n_axes, width_ratios=width_ratios, squeeze=False, gridspec_kw=margins if fixed else None)
+    axes = list(grid[0])
+    if fixed:
+        for ax in axes:
+            _fix_label_positions(ax)
+    return axes
 
 
 # ---------------------------------------------------------------------------- explorer (a)
@@ -369,7 +312,7 @@ class SamplingState:
     continuation: str           # ... as text
 
 
-class SamplingExplorer(_ReusedFigure, Explorer):
+class SamplingExplorer(Explorer):
     """Temperature, top-k and top-p in front of one next-token distribution.
 
     Controls: the prompt (a Dropdown), ``temperature`` (log slider), ``top_k``
@@ -381,6 +324,8 @@ class SamplingExplorer(_ReusedFigure, Explorer):
 
     fig_width = 10.0
     fig_height = 4.3
+    fig_margins = {"left": 0.08, "right": 0.98, "bottom": 0.27, "top": 0.88}
+    max_backgrounds = 24  # one per (prompt's token labels, y range)
 
     def __init__(self, model_fn=None, tokenizer=None, context_size: int | None = None,
                  prompts=None, max_new_tokens: int = 20, n_show: int = 15,
@@ -432,27 +377,30 @@ class SamplingExplorer(_ReusedFigure, Explorer):
     def _context_text(self, prompt: str) -> str:
         return "<bos>" + (" " + prompt if prompt else "")
 
-    def _build(self, fig, axes) -> None:
-        self._charts = (NextTokenBars(axes[0], self.n_show),
-                        fig.text(0.01, 0.015, "", fontsize=11, ha="left", va="bottom", color=COLORS[3]))
+    def draw(self, fig, state: SamplingState) -> None:
+        """The same picture on a fresh figure (e.g. a static copy in the notebook)."""
+        self.update(self._charts(fig, fixed=False), state)
 
-    def _static(self, state: SamplingState):
-        bars, _ = self._charts
-        key = bars.static_key(state.view, self.tokenizer.itos)
-        bars.set_static(key)
-        return key
+    def setup(self, fig, state: SamplingState) -> tuple:
+        return self._charts(fig, fixed=True)
 
-    def _dynamic(self):
-        bars, sample = self._charts
-        return [*bars.dynamic, sample]
+    def _charts(self, fig, fixed: bool) -> tuple:
+        (ax,) = _explorer_axes(fig, 1, None, self.fig_margins, fixed)
+        return (NextTokenBars(ax, self.n_show),
+                fig.text(0.01, 0.015, "", fontsize=11, ha="left", va="bottom", color=COLORS[3]))
 
-    def _update(self, state: SamplingState) -> None:
-        bars, sample = self._charts
+    def update(self, charts: tuple, state: SamplingState) -> list:
+        bars, sample = charts
         v = state.view
         settings = (f"T = {v.temperature:.2f}, top-k {v.top_k if v.top_k else 'off'}, "
                     f"top-p {f'{v.top_p:.2f}' if v.top_p else 'off'}")
-        bars.set_dynamic(v, title=f'next token after "{_ellipsis(self._context_text(state.prompt), 45)}"  ({settings})')
+        bars.update(v, self.tokenizer.itos,
+                    title=f'next token after "{_ellipsis(self._context_text(state.prompt), 45)}"  ({settings})')
         sample.set_text(_ellipsis(f"sample (seed {state.seed}): {state.prompt} ▸ {state.continuation}", 110))
+        return [*bars.dynamic, sample]
+
+    def background_key(self, state: SamplingState) -> tuple:
+        return _bar_axis(state.view, self.tokenizer.itos)  # the token labels and the y range
 
     def status_text(self, state: SamplingState) -> str:
         v = state.view
@@ -475,7 +423,7 @@ class StepState:
         return self.ids[self.n_prompt:]
 
 
-class StepGenerator(_ReusedFigure, Explorer):
+class StepGenerator(Explorer):
     """Write one token per click of "next token"; "reset" starts again from the prompt.
 
     Each click draws the next token from the distribution shown (temperature
@@ -488,9 +436,7 @@ class StepGenerator(_ReusedFigure, Explorer):
 
     fig_width = 10.0
     fig_height = 4.0
-    _n_axes = 2
-    _width_ratios = [1.1, 1]
-    _margins = {"left": 0.085, "right": 0.98, "bottom": 0.22, "top": 0.82, "wspace": 0.24}
+    fig_margins = {"left": 0.085, "right": 0.98, "bottom": 0.22, "top": 0.82, "wspace": 0.24}
 
     def __init__(self, model_fn=None, tokenizer=None, context_size: int | None = None, prompt: str = "",
                  max_new_tokens: int = 16, n_candidates: int = 10, temperature: float = 1.0,
@@ -567,42 +513,38 @@ class StepGenerator(_ReusedFigure, Explorer):
         new = tok.decode(list(state.generated))
         return f"{prompt} ▸ {new}" if new else f"{prompt} ▸"
 
-    def _build(self, fig, axes) -> None:
-        ax_c, ax_h = axes
+    def draw(self, fig, state: StepState) -> None:
+        """The same picture on a fresh figure (e.g. a static copy in the notebook)."""
+        self.update(self._charts(fig, fixed=False), state)
+
+    def setup(self, fig, state: StepState) -> tuple:
+        return self._charts(fig, fixed=True)
+
+    def _charts(self, fig, fixed: bool) -> tuple:
+        ax_c, ax_h = _explorer_axes(fig, 2, [1.1, 1], self.fig_margins, fixed)
         candidates = NextTokenBars(ax_c, self.n_candidates, legend=False, dynamic_labels=True)
         done = ax_c.text(0.5, 0.55, "", ha="center", va="center", transform=ax_c.transAxes, fontsize=13,
                          bbox={"facecolor": "white", "edgecolor": "0.5", "boxstyle": "round"}, zorder=5)
         history = StepHistoryBars(ax_h, self.max_new_tokens)
-        self._charts = (candidates, done, history, fig.suptitle("", fontsize=12))
+        return candidates, done, history, fig.suptitle("", fontsize=12)
 
-    def _static(self, state: StepState):
-        candidates, _, history, _ = self._charts
-        itos = self.tokenizer.itos
-        key = (candidates.static_key(None if state.finished else state.view, itos, ymax=1.05),
-               history.static_key(state.generated))
-        candidates.set_static(key[0])
-        history.set_static(key[1])
-        return key
-
-    def _dynamic(self):
-        candidates, done, history, title = self._charts
-        return [*candidates.dynamic, done, *history.dynamic, title]
-
-    def _update(self, state: StepState) -> None:
-        candidates, done, history, title = self._charts
+    def update(self, charts: tuple, state: StepState) -> list:
+        # (the token labels are dynamic and the y range fixed: one background serves every state)
+        candidates, done, history, title = charts
         itos = self.tokenizer.itos
         if state.finished:
             ended = state.generated and state.generated[-1] == self.tokenizer.eos_id
             done.set_text(("finished: <eos> written" if ended else f"finished: {self.max_new_tokens} tokens")
                           + "\npress reset")
-            candidates.set_dynamic(None, title="next-token candidates", itos=itos)
+            candidates.update(None, itos, title="next-token candidates", ymax=1.05)
         else:
-            candidates.set_dynamic(state.view, title=f"candidates for token {len(state.generated) + 1} "
-                                                     f"(T = {state.view.temperature:.2f})", itos=itos)
+            candidates.update(state.view, itos, title=f"candidates for token {len(state.generated) + 1} "
+                                                      f"(T = {state.view.temperature:.2f})", ymax=1.05)
         done.set_visible(state.finished)
-        history.set_dynamic([itos[i] for i in state.generated], state.chosen_probs,
-                            title=f"chosen so far: log p = {state.log_prob:.2f}")
+        history.update([itos[i] for i in state.generated], state.chosen_probs,
+                       title=f"chosen so far: log p = {state.log_prob:.2f}")
         title.set_text(_ellipsis(self.text(state), 90))
+        return [*candidates.dynamic, done, *history.dynamic, title]
 
     def status_text(self, state: StepState) -> str:
         n = len(state.generated)

@@ -17,15 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import io
-
 import ipywidgets as widgets
-import matplotlib.image
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..datasets import make_line
-from ..plotting import COLORS, course_rc, new_figure
+from ..plotting import COLORS
 from ._base import Explorer
 
 __all__ = [
@@ -124,7 +120,7 @@ def loss_surface(x, y, w_range: tuple[float, float], b_range: tuple[float, float
 
 # ---------------------------------------------------------------------------- drawing
 # The draw_* helpers create the artists and return the ones that change with
-# (w, b), so the explorer can update them in place (see LinearFitExplorer.render_png).
+# (w, b), so the explorer can update them in place (see LinearFitExplorer.update).
 def draw_fit(ax, state: LinearFitState, x, y, ylim: tuple[float, float] | None = None,
              legend: bool = True) -> dict:
     """Data, the best line, the current line and its residuals (vertical segments) on ``ax``.
@@ -200,9 +196,9 @@ class LinearFitExplorer(Explorer):
     as one gradient-descent step of learning rate ``lr``. The status line gives
     the MSE, the gradient and the distance to the least-squares optimum.
 
-    Speed: the figure is built once; a redraw restores the saved background
-    (axes, contours, data) and draws only the artists that move (matplotlib's
-    "blitting"), which keeps a redraw well under 0.1 s.
+    Speed: the figure is built once (``setup``); a redraw only moves the line,
+    the residuals, the point and the arrow (``update``) over the saved
+    background (see :class:`~course_lib.plotting.BlitFigure`).
     """
 
     fig_width = 10.0
@@ -221,7 +217,6 @@ class LinearFitExplorer(Explorer):
         self.surface = loss_surface(self.x, self.y, w_range, b_range)
         pad = 0.15 * (self.y.max() - self.y.min() + 1e-12)
         self.ylim = (float(self.y.min() - pad), float(self.y.max() + pad))
-        self._fig = self._background = self._artists = None
         style = {"description_width": "70px"}
         controls = {
             "w": widgets.FloatSlider(value=w, min=w_range[0], max=w_range[1], step=0.05, description="weight w",
@@ -234,8 +229,8 @@ class LinearFitExplorer(Explorer):
     def compute(self, w: float, b: float) -> LinearFitState:
         return linear_fit_state(w, b, self.x, self.y, optimum=self.optimum)
 
-    def draw(self, fig, state: LinearFitState) -> dict:
-        """The whole picture on a fresh ``fig``; returns the artists that move."""
+    def setup(self, fig, state: LinearFitState) -> dict:
+        """The whole picture; returns the artists that move with ``(w, b)``."""
         ax_fit, ax_loss = fig.subplots(1, 2)
         artists = draw_fit(ax_fit, state, self.x, self.y, ylim=self.ylim, legend=False)
         artists.update(draw_loss_surface(ax_loss, self.surface, state, lr=self.lr, legend=False))
@@ -243,34 +238,8 @@ class LinearFitExplorer(Explorer):
         fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=10, frameon=False)
         return artists
 
-    def render_png(self, state: LinearFitState) -> bytes:
-        with course_rc():
-            if self._fig is None:
-                self._build(state)
-            canvas = self._fig.canvas
-            canvas.restore_region(self._background)
-            self._update(state)
-            for artist in self._artists.values():
-                self._fig.draw_artist(artist)
-            buf = io.BytesIO()
-            rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # the figure is opaque: drop alpha, encode faster
-            matplotlib.image.imsave(buf, rgb, format="png", pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
-
-    def _build(self, state: LinearFitState) -> None:
-        """Draw everything once, freeze the layout and keep the background without the moving artists."""
-        fig = new_figure(self.fig_width, self.fig_height, self.fig_dpi)
-        FigureCanvasAgg(fig)
-        self._artists = self.draw(fig, state)
-        for artist in self._artists.values():
-            artist.set_animated(True)  # left out of the background, drawn on each redraw
-        fig.canvas.draw()  # runs the constrained layout once
-        fig.set_layout_engine("none")  # and keeps it
-        self._background = fig.canvas.copy_from_bbox(fig.bbox)
-        self._fig = fig
-
-    def _update(self, state: LinearFitState) -> None:
-        a = self._artists
+    def update(self, artists: dict, state: LinearFitState) -> list:
+        a = artists
         xs = a["line"].get_xdata()
         a["line"].set_ydata(state.w * xs + state.b)
         a["residuals"].set_segments([[(xi, yi), (xi, yi + ri)] for xi, yi, ri in zip(self.x, self.y, state.residuals)])
@@ -280,6 +249,7 @@ class LinearFitExplorer(Explorer):
         a["arrow"].set_offsets([[state.w, state.b]])
         a["arrow"].set_UVC([dw], [db])
         a["arrow"].set_visible(bool(np.hypot(dw, db) > 1e-9))
+        return list(a.values())
 
     def status_text(self, state: LinearFitState) -> str:
         text = (f"MSE <b>{state.loss:.4f}</b> (best possible {state.loss_opt:.4f}) · "

@@ -51,17 +51,15 @@ initialisation helpers) with a ``BatchNorm1d`` or ``LayerNorm`` between each
 from __future__ import annotations
 
 import inspect
-import io
 import math
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..datasets import make_moons
 from ..nn import BatchNorm1d, Identity, LayerNorm, Linear, ReLU
-from ..plotting import COLORS, course_rc, new_figure
+from ..plotting import COLORS
 from ._base import Explorer
 from .activations import (
     GradientFlow,
@@ -416,15 +414,6 @@ def draw_noise_vs_batch_size(axes, table: dict[str, np.ndarray]) -> None:
         ax.minorticks_off()
 
 
-def _png(canvas) -> bytes:
-    """PNG bytes of what an Agg canvas holds now, lightly compressed (fast)."""
-    from PIL import Image  # matplotlib's own dependency
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
-    return buf.getvalue()
-
-
 class BatchSizeExplorer(Explorer):
     """A batch-size slider against the noise of BatchNorm's statistics (LayerNorm has none).
 
@@ -439,7 +428,6 @@ class BatchSizeExplorer(Explorer):
         if batch_size not in BATCH_SIZES:
             raise ValueError(f"BatchSizeExplorer: batch_size must be one of {BATCH_SIZES}, got {batch_size!r}")
         self.n_batches, self.seed, self.unit = n_batches, seed, unit
-        self._fig = self._panels = self._background = None
         controls = {
             "batch_size": widgets.SelectionSlider(
                 options=list(BATCH_SIZES), value=batch_size, description="batch size",
@@ -451,31 +439,20 @@ class BatchSizeExplorer(Explorer):
     def compute(self, batch_size):
         return batch_statistics(batch_size, self.n_batches, self.seed, self.unit)
 
-    def draw(self, fig, state: BatchStats) -> None:  # the base class's fresh-figure path
+    def draw(self, fig, state: BatchStats) -> None:
+        """The same three panels on a fresh figure, laid out by the figure (for a static copy)."""
         draw_batch_stats(fig.subplots(1, 3), state)
 
-    def render_png(self, state: BatchStats) -> bytes:
-        # One figure for the explorer's lifetime, with fixed margins and fixed x axes. The static
-        # parts (axes, ticks, labels, legends) are rendered once and kept as a background; a redraw
-        # restores it and draws only the artists that change (matplotlib's "blitting").
-        if self._panels is None:
-            self._fig = new_figure(self.fig_width, self.fig_height, self.fig_dpi)
-            self._fig.set_layout_engine("none")
-            with course_rc():
-                axes = self._fig.subplots(1, 3, gridspec_kw=dict(left=0.05, right=0.99, bottom=0.16, top=0.9,
-                                                                 wspace=0.22))
-                self._panels = BatchStatsPanels(axes)
-            FigureCanvasAgg(self._fig)
-            for artist in self._panels.dynamic_artists():
-                artist.set_animated(True)  # left out of the full draw
-            self._fig.canvas.draw()
-            self._background = self._fig.canvas.copy_from_bbox(self._fig.bbox)
-        self._panels.update(state)
-        canvas = self._fig.canvas
-        canvas.restore_region(self._background)
-        for artist in self._panels.dynamic_artists():
-            artist.axes.draw_artist(artist)
-        return _png(canvas)
+    def setup(self, fig, state: BatchStats) -> BatchStatsPanels:
+        # fixed margins and fixed x axes: the static part (axes, ticks, labels, legends)
+        # is drawn once; a redraw draws only the panels' dynamic artists
+        fig.set_layout_engine("none")
+        return BatchStatsPanels(fig.subplots(1, 3, gridspec_kw=dict(left=0.05, right=0.99, bottom=0.16, top=0.9,
+                                                                     wspace=0.22)))
+
+    def update(self, panels: BatchStatsPanels, state: BatchStats) -> list:
+        panels.update(state)
+        return panels.dynamic_artists()
 
     def status_text(self, state: BatchStats) -> str:
         text = state.summary()

@@ -24,32 +24,29 @@ the ``n``-step run; :class:`TrajectoryCache` keeps the longest run per setting
 and answers shorter requests by slicing it (and judging the slice again). The
 explorers always compute :data:`MAX_STEPS` steps, so the steps slider is free. The
 contour grid is computed once per landscape (:func:`landscape_grid`), and each
-explorer keeps one prepared figure per landscape whose static background is
-saved once and restored on every redraw (matplotlib "blitting"): only the
-paths and the loss panel are drawn again. A redraw takes a few tens of
-milliseconds (measured in notebook 03's report).
+explorer keeps one figure per landscape (``figure_key``) whose static part is
+drawn once (see :class:`~course_lib.plotting.BlitFigure`): a redraw draws only
+the paths, the loss curves and the loss panel's x ticks. A redraw takes a few
+tens of milliseconds (see benchmarks/).
 """
 from __future__ import annotations
 
 import functools
 import html
 import math
-import struct
-import zlib
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import matplotlib
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 from matplotlib.transforms import offset_copy
 
 from ..optim import get_landscape, optimizer_trajectory
 from ..optim.landscapes import Landscape
-from ..optim.trajectory import Trajectory, _judge
-from ..plotting import COLORS, COURSE_RC, course_rc, new_figure
+from ..optim.trajectory import Trajectory, judge_trajectory
+from ..plotting import COLORS, COURSE_RC, freeze_layout
 from ._base import Explorer
 
 __all__ = [
@@ -123,7 +120,7 @@ def truncate_trajectory(run: Trajectory, landscape, steps: int) -> Trajectory:
     elif steps == run.steps_run:
         return run
     positions, losses = run.positions[: steps + 1], run.losses[: steps + 1]
-    verdict, step, message = _judge(land, positions, losses)
+    verdict, step, message = judge_trajectory(land, positions, losses)
     return Trajectory(positions, losses, verdict, step, message)
 
 
@@ -337,96 +334,57 @@ def draw_runs(fig, landscape, runs, steps: int | None = None, markers: bool | No
     return ax_path, ax_loss
 
 
-class _PreparedFigure:
-    """One landscape's figure, laid out once; a redraw restores the saved background
-    and draws only what moves: the paths, the loss curves, the x ticks of the loss
-    panel (its range follows the steps slider) and, for a race, the legend.
+class _PathPanels:
+    """The explorers' figure for one landscape: contours and paths (left), loss curves (right).
 
-    The x ticks are a few plain artists (grid lines and labels) instead of
-    matplotlib's Axis, which is slow to draw: this keeps a redraw fast.
+    Laid out once, with real x ticks; then the loss panel's x ticks are
+    replaced by a few plain artists (grid lines and labels), which
+    :meth:`update` moves with the steps slider: matplotlib's Axis is slow to
+    draw, and the x range changes with every move of the steps slider.
     """
 
     N_TICK_LABELS = 8
 
-    def __init__(self, explorer: Explorer, landscape: str, n_runs: int, labels=None) -> None:
+    def __init__(self, fig, landscape: str, n_runs: int, labels=None) -> None:
         self.land = get_landscape(landscape)
-        with course_rc():
-            fig = new_figure(explorer.fig_width, explorer.fig_height, explorer.fig_dpi)
-            FigureCanvasAgg(fig)
-            self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
-            ax = self.ax_loss
-            draw_landscape(self.ax_path, self.land)
-            self.ax_path.legend(loc="upper right", fontsize=9, framealpha=0.9)
-            _setup_loss_axes(ax, self.land, MAX_STEPS)
-            self.runs = [_RunArtists(self.ax_path, ax, COLORS[i % len(COLORS)]) for i in range(n_runs)]
-            if labels is not None:    # a static legend (part of the background)
-                fig.legend(handles=[r.curve for r in self.runs], labels=list(labels), loc="outside lower center",
-                           ncol=min(n_runs, 5), fontsize=10, frameon=False)
-            fig.canvas.draw()                       # constrained layout, once, with real x ticks
-            fig.set_layout_engine("none")           # then frozen
-            # replace the x ticks by our own artists, keeping the axis label where it is
-            label_y = ax.transAxes.inverted().transform(ax.xaxis.label.get_position())[1]
-            ax.xaxis.set_label_coords(0.5, label_y)
-            ax.xaxis.set_major_locator(NullLocator())
-            grid_color = matplotlib.rcParams["grid.color"]
-            self.grid = LineCollection([], colors=grid_color, alpha=COURSE_RC["grid.alpha"], linewidths=0.8,
-                                       transform=ax.get_xaxis_transform(), zorder=0.5)
-            ax.add_collection(self.grid, autolim=False)
-            below = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-5, units="points")
-            self.tick_labels = [ax.text(0, 0, "", transform=below, ha="center", va="top",
-                                        fontsize=COURSE_RC["xtick.labelsize"], clip_on=False)
-                                for _ in range(self.N_TICK_LABELS)]
-            self.moving = [a for r in self.runs for a in r.all()] + [self.grid, *self.tick_labels]
-            for a in self.moving:
-                a.set_animated(True)
-            fig.canvas.draw()
-            self.background = fig.canvas.copy_from_bbox(fig.bbox)
-        self.fig = fig
+        self.ax_path, self.ax_loss = fig.subplots(1, 2, width_ratios=[1.15, 1])
+        ax = self.ax_loss
+        draw_landscape(self.ax_path, self.land)
+        self.ax_path.legend(loc="upper right", fontsize=9, framealpha=0.9)
+        _setup_loss_axes(ax, self.land, MAX_STEPS)
+        self.runs = [_RunArtists(self.ax_path, ax, COLORS[i % len(COLORS)]) for i in range(n_runs)]
+        if labels is not None:    # a static legend (part of the background)
+            fig.legend(handles=[r.curve for r in self.runs], labels=list(labels), loc="outside lower center",
+                       ncol=min(n_runs, 5), fontsize=10, frameon=False)
+        freeze_layout(fig)        # constrained layout, once, with real x ticks
+        # replace the x ticks by our own artists, keeping the axis label where it is
+        label_y = ax.transAxes.inverted().transform(ax.xaxis.label.get_position())[1]
+        ax.xaxis.set_label_coords(0.5, label_y)
+        ax.xaxis.set_major_locator(NullLocator())
+        grid_color = matplotlib.rcParams["grid.color"]
+        self.grid = LineCollection([], colors=grid_color, alpha=COURSE_RC["grid.alpha"], linewidths=0.8,
+                                   transform=ax.get_xaxis_transform(), zorder=0.5)
+        ax.add_collection(self.grid, autolim=False)
+        below = offset_copy(ax.get_xaxis_transform(), fig=fig, y=-5, units="points")
+        self.tick_labels = [ax.text(0, 0, "", transform=below, ha="center", va="top",
+                                    fontsize=COURSE_RC["xtick.labelsize"], clip_on=False)
+                            for _ in range(self.N_TICK_LABELS)]
         self._locator = MaxNLocator(nbins=5, integer=True)
 
-    def _draw_x_ticks(self, steps: int) -> None:
+    def update(self, runs, steps: int, markers: bool) -> list:
+        """Show ``runs`` (Trajectories) over ``steps`` steps; returns the artists that move."""
         steps = max(int(steps), 1)
         self.ax_loss.set_xlim(0, steps)
         ticks = [float(t) for t in self._locator.tick_values(0, steps) if 0 <= t <= steps][: self.N_TICK_LABELS]
         self.grid.set_segments([[(t, 0.0), (t, 1.0)] for t in ticks])
-        self.fig.draw_artist(self.grid)
         for i, text in enumerate(self.tick_labels):
+            text.set_visible(i < len(ticks))
             if i < len(ticks):
                 text.set_position((ticks[i], 0.0))
                 text.set_text(f"{ticks[i]:.0f}")
-                self.fig.draw_artist(text)
-
-    def render(self, runs, steps: int, markers: bool) -> bytes:
-        fig = self.fig
-        with course_rc():
-            fig.canvas.restore_region(self.background)
-            self._draw_x_ticks(steps)
-            for artists, run in zip(self.runs, runs):
-                artists.update(self.land, run, markers)
-                for a in artists.all():
-                    if a.get_visible():
-                        fig.draw_artist(a)
-            rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]   # opaque figure: drop alpha
-        return _png_bytes(rgb)
-
-
-def _png_bytes(rgb: np.ndarray) -> bytes:
-    """A minimal PNG encoder for an (H, W, 3) uint8 image: no row filters, zlib level 1.
-
-    About twice as fast as Pillow's encoder for explorer pictures (Pillow tries
-    row filters), at the same size; any browser or PIL reads the result.
-    """
-    h, w, _ = rgb.shape
-    raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
-    raw[:, 0] = 0                                  # filter type 0 (None) for every row
-    raw[:, 1:] = rgb.reshape(h, 3 * w)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)   # 8 bits per channel, colour type 2 (RGB)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
-            + chunk(b"IEND", b""))
+        for artists, run in zip(self.runs, runs):
+            artists.update(self.land, run, markers)
+        return [self.grid, *self.tick_labels, *(a for r in self.runs for a in r.all())]
 
 
 def _verdict_html(run: Trajectory) -> str:
@@ -465,7 +423,6 @@ class OptimizerExplorer(Explorer):
                  momentum: float = 0.0, beta2: float = 0.999, steps: int = 100,
                  cache: TrajectoryCache | None = None) -> None:
         self.cache = TrajectoryCache(min_steps=MAX_STEPS) if cache is None else cache
-        self._figures: dict[str, _PreparedFigure] = {}
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="390px")
         controls = {
@@ -495,11 +452,14 @@ class OptimizerExplorer(Explorer):
         run = self.cache.get(landscape, optimizer, lr, momentum, beta2, steps)
         return OptimizerState(landscape, optimizer, float(lr), float(momentum), float(beta2), int(steps), run)
 
-    def render_png(self, state: OptimizerState) -> bytes:
-        prepared = self._figures.get(state.landscape)
-        if prepared is None:
-            prepared = self._figures[state.landscape] = _PreparedFigure(self, state.landscape, 1)
-        return prepared.render([state.run], state.steps, markers=state.run.steps_run <= 150)
+    def figure_key(self, state: OptimizerState) -> str:
+        return state.landscape  # one figure per landscape, each laid out for its own axes
+
+    def setup(self, fig, state: OptimizerState) -> _PathPanels:
+        return _PathPanels(fig, state.landscape, 1)
+
+    def update(self, panels: _PathPanels, state: OptimizerState) -> list:
+        return panels.update([state.run], state.steps, markers=state.run.steps_run <= 150)
 
     def draw(self, fig, state: OptimizerState) -> None:
         """The same picture on a fresh figure (for saving or for a static copy)."""
@@ -536,7 +496,6 @@ class OptimizerRaceExplorer(Explorer):
                  racers=RACERS, cache: TrajectoryCache | None = None) -> None:
         self.racers = tuple(racers)
         self.cache = TrajectoryCache(min_steps=MAX_STEPS) if cache is None else cache
-        self._figures: dict[str, _PreparedFigure] = {}
         style = {"description_width": "80px"}
         layout = widgets.Layout(width="390px")
         controls = {
@@ -553,12 +512,14 @@ class OptimizerRaceExplorer(Explorer):
     def compute(self, landscape, lr_scale, steps) -> RaceState:
         return race(landscape, steps, lr_scale, racers=self.racers, cache=self.cache)
 
-    def render_png(self, state: RaceState) -> bytes:
-        prepared = self._figures.get(state.landscape)
-        if prepared is None:
-            prepared = self._figures[state.landscape] = _PreparedFigure(
-                self, state.landscape, len(self.racers), labels=[r.label for r in self.racers])
-        return prepared.render([e.run for e in state.entries], state.steps, markers=False)
+    def figure_key(self, state: RaceState) -> str:
+        return state.landscape
+
+    def setup(self, fig, state: RaceState) -> _PathPanels:
+        return _PathPanels(fig, state.landscape, len(self.racers), labels=[r.label for r in self.racers])
+
+    def update(self, panels: _PathPanels, state: RaceState) -> list:
+        return panels.update([e.run for e in state.entries], state.steps, markers=False)
 
     def draw(self, fig, state: RaceState) -> None:
         draw_runs(fig, state.landscape, [(e.label, e.run) for e in state.entries], steps=state.steps, markers=False,

@@ -29,21 +29,18 @@ function behind the sliders, looks one setting up and summarises it;
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import ipywidgets as widgets
-import matplotlib.image
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import NullLocator
 
 from ..datasets import make_moons, train_val_split
 from ..nn import CrossEntropyLoss, Dropout, Linear, ReLU, Sequential
 from ..optim import AdamW
-from ..plotting import COLORS, course_rc, new_figure
+from ..plotting import COLORS
 from ._base import Explorer
 
 __all__ = [
@@ -512,9 +509,10 @@ class RegularizationExplorer(Explorer):
     validation points (small, faint). Nothing is trained here: every slider
     position is a lookup in :class:`RegularizationRuns`.
 
-    Speed: the figure is built once; a redraw restores the saved background
-    (axes, labels, validation points) and draws only the artists that change
-    (matplotlib's "blitting").
+    Speed: the figure is built once (``setup``); a redraw draws only the
+    curves, the boundary and the training points (``update``) over the saved
+    background: axes, labels, validation points (see
+    :class:`~course_lib.plotting.BlitFigure`).
     """
 
     fig_width = 10.0
@@ -525,7 +523,6 @@ class RegularizationExplorer(Explorer):
                  weight_decay: float = 0.0, dropout: float = 0.0) -> None:
         self.runs = RegularizationRuns.load() if runs is None else runs
         self.X_pool, self.y_pool, self.X_val, self.y_val = regularization_data(self.runs.config)
-        self._fig = self._background = self._artists = None
         style = {"description_width": "120px"}
         layout = widgets.Layout(width="390px")
 
@@ -546,8 +543,8 @@ class RegularizationExplorer(Explorer):
     def compute(self, n_train, width, weight_decay, dropout) -> RegularizationState:
         return regularization_state(self.runs, n_train, width, weight_decay, dropout)
 
-    def draw(self, fig, state: RegularizationState) -> dict:
-        """The whole picture on a fresh ``fig``; returns the artists that change."""
+    def setup(self, fig, state: RegularizationState) -> dict:
+        """The whole picture; returns the artists that change with the setting."""
         ax_curves, ax_boundary = fig.subplots(1, 2)
         artists = draw_curves(ax_curves, state.train_loss, state.val_loss, title="loss per epoch (log scale)",
                               legend=True)
@@ -559,35 +556,8 @@ class RegularizationExplorer(Explorer):
         artists.update({"image": b["image"], "contour": b["contour"], "train_points": b["train"]})
         return artists
 
-    def render_png(self, state: RegularizationState) -> bytes:
-        with course_rc():
-            if self._fig is None:
-                self._build(state)
-            else:
-                self._update(state)
-            canvas = self._fig.canvas
-            canvas.restore_region(self._background)
-            for artist in self._artists.values():
-                self._fig.draw_artist(artist)
-            buf = io.BytesIO()
-            rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # opaque figure: drop alpha, encode faster
-            matplotlib.image.imsave(buf, rgb, format="png", pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
-
-    def _build(self, state: RegularizationState) -> None:
-        """Draw everything once, freeze the layout, keep the background without the changing artists."""
-        fig = new_figure(self.fig_width, self.fig_height, self.fig_dpi)
-        FigureCanvasAgg(fig)
-        self._artists = self.draw(fig, state)
-        for artist in self._artists.values():
-            artist.set_animated(True)
-        fig.canvas.draw()               # runs the constrained layout once
-        fig.set_layout_engine("none")   # and keeps it
-        self._background = fig.canvas.copy_from_bbox(fig.bbox)
-        self._fig = fig
-
-    def _update(self, state: RegularizationState) -> None:
-        a = self._artists
+    def update(self, artists: dict, state: RegularizationState) -> list:
+        a = artists
         floor = LOSS_YLIM[0]
         a["train"].set_data(state.epochs, np.maximum(state.train_loss, floor))
         a["val"].set_data(state.epochs, np.maximum(state.val_loss, floor))
@@ -597,6 +567,7 @@ class RegularizationExplorer(Explorer):
         n = state.n_train
         a["train_points"].set_offsets(self.X_pool[:n])
         a["train_points"].set_facecolors([CLASS_COLORS[c] for c in self.y_pool[:n]])
+        return list(a.values())
 
     def status_text(self, state: RegularizationState) -> str:
         colour = {"overfitting": "#D55E00", "underfitting": "#0072B2", "good fit": "#009E73"}[state.verdict]

@@ -125,24 +125,26 @@ def optimizer_trajectory(landscape: str | Landscape, optimizer_name: str, lr: fl
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     bx, by = DIVERGENCE_FACTOR * (x1 - x0) / 2, DIVERGENCE_FACTOR * (y1 - y0) / 2
 
-    positions = np.empty((steps + 1, 2))
-    positions[0] = start
+    # A step on 2 numbers takes microseconds, so the loop itself must cost less: the
+    # gradient goes into point.grad in place (no new array each step) and the path is
+    # kept as plain Python floats (cheaper to store and compare than numpy scalars).
+    path = [tuple(start.tolist())]                     # (x, y) after each step, start first
     n, diverged_at, overflow = steps, None, False
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         for t in range(1, steps + 1):
             try:
-                x, y = point.data
-                point.grad = np.array(land.gradient(x, y), dtype=np.float64)
+                # numpy scalars, so that an overflow raises FloatingPointError
+                point.grad[:] = land.gradient(point.data[0], point.data[1])
                 opt.step()
             except FloatingPointError:  # only for absurd settings: the box check usually stops first
                 n, diverged_at, overflow = t - 1, t, True
                 break
-            x, y = point.data
-            positions[t] = x, y
+            x, y = point.data.tolist()
+            path.append((x, y))
             if not (abs(x - cx) <= bx and abs(y - cy) <= by):   # also catches NaN
                 n, diverged_at = t, t
                 break
-    positions = positions[: n + 1]
+    positions = np.array(path, dtype=np.float64)      # (n + 1, 2)
     with np.errstate(over="ignore", invalid="ignore"):
         losses = np.asarray(land.value(positions[:, 0], positions[:, 1]), dtype=np.float64)
     if not np.isfinite(losses[-1]):       # the escaping point is too far out to evaluate: drop it
@@ -151,12 +153,21 @@ def optimizer_trajectory(landscape: str | Landscape, optimizer_name: str, lr: fl
     if diverged_at is not None:
         why = "a step overflowed" if overflow else f"left the region {DIVERGENCE_FACTOR:g}x the plot window"
         return Trajectory(positions, losses, "diverged", diverged_at, f"diverged at step {diverged_at} ({why})")
-    verdict, step, message = _judge(land, positions, losses)
+    verdict, step, message = judge_trajectory(land, positions, losses)
     return Trajectory(positions, losses, verdict, step, message)
 
 
-def _judge(land: Landscape, positions: np.ndarray, losses: np.ndarray):
-    """Verdict of a run that stayed in the divergence box: converged, oscillating or slow."""
+def judge_trajectory(land: Landscape, positions: np.ndarray, losses: np.ndarray) -> tuple[str, int | None, str]:
+    """The verdict on a path that stayed in the divergence box: converged, oscillating or slow.
+
+    ``positions`` (n + 1, 2) and ``losses`` (n + 1,) are a run's points and
+    their losses, start included (a :class:`Trajectory`'s fields). Returns
+    ``(verdict, step, message)``: ``step`` is the step from which the point
+    stayed at the minimum when converged, else None; ``message`` is the
+    status line. The rules and thresholds are in the module docstring.
+    :func:`optimizer_trajectory` calls it; the explorers call it again on the
+    first steps of a longer run (the verdict of a shorter run).
+    """
     n = len(positions) - 1
     minima = np.array(land.minima)                                         # (k, 2)
     dist = np.linalg.norm(positions[:, None, :] - minima[None], axis=2).min(axis=1)   # (n + 1,)
