@@ -57,14 +57,17 @@ class Explorer(widgets.VBox):
 
     def __init__(self, controls: dict, columns: int = 2) -> None:
         self.controls = dict(controls)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(self.fig_width * self.fig_dpi)}px"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{int(self.fig_width * self.fig_dpi)}px", max_width="100%"))
         self.status = widgets.HTML(value="")
         self.state = None
         self.redraw_count = 0
         #: fast explorers: figure_key -> (BlitFigure, what setup returned)
         self.figures: dict = {}
         boxes = list(self.controls.values())
-        rows = [widgets.HBox(boxes[i:i + columns]) for i in range(0, len(boxes), columns)]
+        # rows wrap on narrow screens (a laptop with the file browser open) instead of overflowing
+        rows = [widgets.HBox(boxes[i:i + columns], layout=widgets.Layout(flex_flow="row wrap"))
+                for i in range(0, len(boxes), columns)]
         super().__init__(children=[*rows, self.image, self.status])
         for w in boxes:
             w.observe(self._on_change, names="value")
