@@ -5,6 +5,7 @@
             loss = train_one_epoch()
             prog.update(loss=loss)
     # prints e.g. "training: 300/300 steps, loss 0.0421"
+    # (Progress(..., unit="epochs") prints "training: 300/300 epochs, ...")
 
 In a notebook a progress bar with the latest metrics appears and is updated in
 place (through widget messages, at most about ten times a second). What is
@@ -39,15 +40,19 @@ class Progress:
 
     ``update(n=1, **metrics)`` advances by ``n`` steps and records the latest
     metrics (floats are shown with 4 decimals). ``close()`` (or leaving the
-    ``with`` block) prints ``"<desc>: <done>/<total> steps, <metrics>"``.
+    ``with`` block) prints ``"<desc>: <done>/<total> <unit>, <metrics>"``.
+    ``unit`` names what is counted (default ``"steps"``; e.g. ``"epochs"``
+    when ``update`` is called once per epoch).
     ``show=False`` hides the bar (the summary is still printed).
     """
 
     def __init__(self, total: int, desc: str = "training", show: bool = True,
-                 min_interval: float = 0.1) -> None:
+                 min_interval: float = 0.1, unit: str = "steps") -> None:
         if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
             raise ValueError(f"Progress: total must be a positive int, got {total!r}")
-        self.total, self.desc = total, desc
+        if not isinstance(unit, str) or not unit.strip():
+            raise ValueError(f"Progress: unit must be a non-empty str such as 'steps' or 'epochs', got {unit!r}")
+        self.total, self.desc, self.unit = total, desc, unit
         self.done = 0
         self.metrics: dict = {}
         self.min_interval = min_interval
@@ -72,7 +77,7 @@ class Progress:
             self._label.value = f"{self.done}/{self.total} · {_format_metrics(self.metrics)}"
 
     def summary(self) -> str:
-        text = f"{self.desc}: {self.done}/{self.total} steps"
+        text = f"{self.desc}: {self.done}/{self.total} {self.unit}"
         return f"{text}, {_format_metrics(self.metrics)}" if self.metrics else text
 
     def close(self) -> None:

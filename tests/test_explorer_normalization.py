@@ -206,6 +206,29 @@ def test_static_figures_draw_without_warnings():
         assert figure_to_png(fig).startswith(b"\x89PNG") and figure_to_png(fig2).startswith(b"\x89PNG")
 
 
+def test_flow_comparison_std_axis_is_linear_unless_the_stds_span_orders_of_magnitude():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        steady = {n: gradient_flow_with_norm(10, "tanh", "default", norm=n) for n in ("none", "layernorm")}
+        fig = new_figure(10, 4, 60)
+        draw_flow_comparison(fig.subplots(1, 2), steady, title="tanh")
+        assert fig.axes[0].get_yscale() == "log" and fig.axes[1].get_yscale() == "linear"
+        assert fig.axes[1].get_ylim()[0] == 0.0
+        assert fig.axes[0].get_ylabel() == r"$\|\partial L / \partial z_k\|$"
+        assert fig.axes[1].get_title() == "tanh: std of the activations $h_k$"
+        exploding = {n: gradient_flow_with_norm(10, "relu", "normal", norm=n) for n in ("none", "batchnorm")}
+        fig2 = new_figure(10, 4, 60)
+        draw_flow_comparison(fig2.subplots(1, 2), exploding)
+        assert fig2.axes[1].get_yscale() == "log"
+        fig3 = new_figure(10, 4, 60)
+        draw_flow_comparison(fig3.subplots(1, 2), steady, std_scale="log")
+        assert fig3.axes[1].get_yscale() == "log"
+        for f in (fig, fig2, fig3):
+            assert figure_to_png(f).startswith(b"\x89PNG")
+    with pytest.raises(ValueError, match="std_scale must be 'auto', 'log' or 'linear', got 'loglog'"):
+        draw_flow_comparison(new_figure(10, 4, 60).subplots(1, 2), steady, std_scale="loglog")
+
+
 # --------------------------------------------------------------------------- the widget, headless
 @pytest.fixture
 def explorer():

@@ -34,6 +34,22 @@ def test_close_prints_once_and_partial_runs(capsys):
     assert capsys.readouterr().out == "epochs: 1/4 steps, loss 2.0000\n"
 
 
+def test_unit_names_what_is_counted(capsys):
+    # update() once per epoch: the summary says "epochs"; the default stays "steps"
+    with Progress(total=3, desc="no normalization", unit="epochs") as prog:
+        for epoch in range(3):
+            prog.update(loss=1.0 / (epoch + 1))
+    assert capsys.readouterr().out == "no normalization: 3/3 epochs, loss 0.3333\n"
+    assert Progress(total=2).unit == "steps"
+    assert Progress(total=2, unit="batches").summary() == "training: 0/2 batches"
+
+
+@pytest.mark.parametrize("bad", ["", "  ", None, 3])
+def test_bad_unit(bad):
+    with pytest.raises(ValueError, match="Progress: unit must be a non-empty str"):
+        Progress(total=2, unit=bad)
+
+
 def test_no_summary_when_the_loop_raises(capsys):
     with pytest.raises(KeyError):
         with Progress(total=3) as prog:

@@ -520,20 +520,36 @@ def gradient_flow_with_norm(depth: int, activation: str, init: str, scale: float
     return GradientFlow(int(depth), activation, init, float(scale), grad_norm, weight_grad_norm, act_std, stuck)
 
 
-def draw_flow_comparison(axes, flows: dict[str, GradientFlow], title: str = "") -> None:
-    """Two panels on ``axes``: the gradient reaching each layer and the activation std, one line per flow."""
+def draw_flow_comparison(axes, flows: dict[str, GradientFlow], title: str = "", std_scale: str = "auto") -> None:
+    """Two panels on ``axes``: the gradient reaching each layer and the activation std, one line per flow.
+
+    The gradient axis is logarithmic. ``std_scale`` is "log", "linear" or
+    "auto": linear when every std lies within a factor of 100 of the others
+    (a log axis would then only add ticks like 6×10⁻¹), log otherwise.
+    """
+    if std_scale not in ("auto", "log", "linear"):
+        raise ValueError(f"draw_flow_comparison: std_scale must be 'auto', 'log' or 'linear', got {std_scale!r}")
     ax_g, ax_s = axes
+    if std_scale == "auto":
+        stds = np.concatenate([st.act_std for st in flows.values()])
+        positive = stds[stds > 0]
+        spread = float(positive.max() / positive.min()) if positive.size else 1.0
+        std_scale = "log" if spread > 100.0 or positive.size < stds.size else "linear"
     for i, (label, st) in enumerate(flows.items()):
         layers = np.arange(1, st.depth + 1)
+        color = COLORS[i % len(COLORS)]
         g = np.maximum(st.grad_norm, 1e-300)  # a log axis cannot show an exact 0
-        ax_g.semilogy(layers, g, marker="o", ms=3, color=COLORS[i % len(COLORS)], label=label)
-        ax_s.semilogy(layers, np.maximum(st.act_std, 1e-300), marker="o", ms=3, color=COLORS[i % len(COLORS)],
-                      label=label)
+        ax_g.semilogy(layers, g, marker="o", ms=3, color=color, label=label)
+        s = np.maximum(st.act_std, 1e-300) if std_scale == "log" else st.act_std
+        ax_s.plot(layers, s, marker="o", ms=3, color=color, label=label)
+    ax_s.set_yscale(std_scale)
+    if std_scale == "linear":
+        ax_s.set_ylim(bottom=0.0)
     prefix = f"{title}: " if title else ""
-    ax_g.set_title(f"{prefix}gradient reaching layer k")
-    ax_g.set_ylabel("||dL/dz_k||")
-    ax_g.set_xlabel("layer k (1 = nearest the input)")
-    ax_s.set_title(f"{prefix}std of activations h_k")
-    ax_s.set_xlabel("layer k")
+    ax_g.set_title(f"{prefix}gradient reaching layer $k$")
+    ax_g.set_ylabel(r"$\|\partial L / \partial z_k\|$")
+    ax_g.set_xlabel("layer $k$ (1 = nearest the input)")
+    ax_s.set_title(f"{prefix}std of the activations $h_k$")
+    ax_s.set_ylabel("std of $h_k$")
+    ax_s.set_xlabel("layer $k$")
     ax_g.legend(fontsize=10)
-
