@@ -80,12 +80,12 @@ def relu_solution(x, grad_out):
 
 
 RELU_MISTAKES = {
-    "leaks where x < 0": (lambda x, g: g.copy(), "also flows where x < 0"),
+    "leaks where x < 0": (lambda x, g: g.copy(), "also flows where z < 0"),
     "mask without grad_out": (lambda x, g: (x > 0).astype(float), "returned the mask"),
     "mask from grad_out": (lambda x, g: np.maximum(g, 0), "sign of grad_out"),
     "inverted mask": (lambda x, g: g * (x < 0), "inverted"),
-    "times relu(x)": (lambda x, g: g * np.maximum(x, 0), "multiplied grad_out by relu(x)"),
-    "times x": (lambda x, g: g * x, "multiplied grad_out by x"),
+    "times relu(x)": (lambda x, g: g * np.maximum(x, 0), "multiplied grad_out by relu(z)"),
+    "times x": (lambda x, g: g * x, "multiplied grad_out by z"),
 }
 
 

@@ -182,7 +182,8 @@ def test_comparison_figure_draws_several_settings():
         draw_comparison(fig, states)
         png = figure_to_png(fig)
     assert png.startswith(b"\x89PNG")
-    assert len(fig.axes[0].get_lines()) == 2
+    assert len(fig.axes) == 3  # the explorer's three panels: gradient, activation std, % stuck
+    assert all(len(ax.get_lines()) == 2 for ax in fig.axes)
 
 
 def test_gradient_flow_returns_a_gradient_flow():

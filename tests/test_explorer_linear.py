@@ -12,6 +12,7 @@ import pytest
 from course_lib.datasets import make_line
 from course_lib.explorers.linear import (
     LinearFitExplorer,
+    draw_loss_surface,
     least_squares_line,
     linear_fit_state,
     loss_surface,
@@ -86,6 +87,25 @@ def test_loss_surface_matches_pointwise_loss(data):
         expected = mse_and_gradient(surf.w_grid[j], surf.b_grid[i], x, y)[0]
         np.testing.assert_allclose(surf.loss[i, j], expected, rtol=1e-12)
     assert np.all(surf.loss >= linear_fit_state(0, 0, x, y).loss_opt - 1e-12)
+
+
+def test_loss_surface_drawing_has_equal_scales_and_an_optional_colorbar(data):
+    from course_lib.plotting import figure_to_png, new_figure
+
+    x, y = data
+    surf = loss_surface(x, y, (-1.0, 4.0), (-3.0, 2.0), n=21)
+    state = linear_fit_state(0.0, 0.0, x, y)
+    for colorbar, n_axes in [(False, 1), (True, 2)]:
+        fig = new_figure(6, 5, 80)
+        ax = fig.subplots()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            artists = draw_loss_surface(ax, surf, state, colorbar=colorbar)
+            assert figure_to_png(fig).startswith(b"\x89PNG")
+        assert set(artists) == {"point", "arrow"}
+        assert ax.get_aspect() == 1.0  # one unit of w = one unit of b: the gradient looks perpendicular
+        assert "log-spaced" in ax.get_title()
+        assert len(fig.axes) == n_axes
 
 
 # ---------------------------------------------------------------------------- the widget, headless

@@ -80,18 +80,18 @@ def _verdict(name: str, got: np.ndarray, want: np.ndarray, mistakes: list[tuple[
 # --------------------------------------------------------------------------- 1. sigmoid backward
 def _sigmoid_case():
     rng = np.random.default_rng(2)
-    x = np.concatenate([np.linspace(-6, 6, 9), rng.normal(0, 3, 11)]).reshape(4, 5)
+    z = np.concatenate([np.linspace(-6, 6, 9), rng.normal(0, 3, 11)]).reshape(4, 5)
     grad_out = rng.standard_normal((4, 5))
-    return x, grad_out
+    return z, grad_out
 
 
 @_checker
 def check_sigmoid_backward(sigmoid_backward) -> None:
-    """Check ``sigmoid_backward(s, grad_out)``: dLoss/dx from the forward output ``s`` = sigmoid(x)."""
+    """Check ``sigmoid_backward(s, grad_out)``: dLoss/dz from the forward output ``s`` = sigmoid(z)."""
     name = "sigmoid_backward"
-    x, grad_out = _sigmoid_case()
+    z, grad_out = _sigmoid_case()
     layer = Sigmoid()  # the reference is course_lib's own layer
-    s = layer(x)  # (4, 5), the forward output the learner receives
+    s = layer(z)  # (4, 5), the forward output the learner receives
     want = layer.backward(grad_out)
     out, problem = _call(name, sigmoid_backward, s, grad_out)
     if problem is None:
@@ -104,9 +104,9 @@ def check_sigmoid_backward(sigmoid_backward) -> None:
         (s * (1 - s), "you returned s * (1 - s), the local derivative alone. The chain rule multiplies it by "
                       "the gradient arriving from above: grad_out * s * (1 - s)."),
         (grad_out * again * (1 - again),
-         "you applied the sigmoid to s again. s is already the output sigmoid(x), so the derivative is "
-         "simply s * (1 - s), computed on s itself (no need to know x)."),
-        (again * (1 - again), "you applied the sigmoid to s again and forgot grad_out. s is already sigmoid(x): "
+         "you applied the sigmoid to s again. s is already the output sigmoid(z), so the derivative is "
+         "simply s * (1 - s), computed on s itself (no need to know z)."),
+        (again * (1 - again), "you applied the sigmoid to s again and forgot grad_out. s is already sigmoid(z): "
                               "use grad_out * s * (1 - s)."),
         (grad_out * (1 - s * s), "you used 1 - s², the derivative of tanh written with its output. For the "
                                  "sigmoid it is s * (1 - s)."),
@@ -120,43 +120,43 @@ def check_sigmoid_backward(sigmoid_backward) -> None:
 # --------------------------------------------------------------------------- 2. relu backward
 def _relu_case():
     rng = np.random.default_rng(3)
-    x = rng.standard_normal((5, 6))
-    x[np.abs(x) < 1e-3] = 0.5  # no exact zeros: x > 0 and x >= 0 are both accepted
+    z = rng.standard_normal((5, 6))
+    z[np.abs(z) < 1e-3] = 0.5  # no exact zeros: z > 0 and z >= 0 are both accepted
     grad_out = rng.standard_normal((5, 6))
-    return x, grad_out
+    return z, grad_out
 
 
 @_checker
 def check_relu_backward(relu_backward) -> None:
-    """Check ``relu_backward(x, grad_out)``: dLoss/dx of ReLU at input ``x``."""
+    """Check ``relu_backward(z, grad_out)``: dLoss/dz of ReLU at input ``z``."""
     name = "relu_backward"
-    x, grad_out = _relu_case()
-    out, problem = _call(name, relu_backward, x, grad_out)
+    z, grad_out = _relu_case()
+    out, problem = _call(name, relu_backward, z, grad_out)
     if problem is None:
-        got, problem = _as_array(name, out, x.shape)
+        got, problem = _as_array(name, out, z.shape)
     if problem is not None:
         print(problem)
         return
     layer = ReLU()
-    layer(x)
+    layer(z)
     want = layer.backward(grad_out)
-    mask = (x > 0).astype(np.float64)
+    mask = (z > 0).astype(np.float64)
     mistakes = [
-        (grad_out, "the gradient also flows where x < 0. ReLU's output is constant (0) there, so its "
-                   "derivative is 0: multiply grad_out by the mask (x > 0)."),
-        (mask, "you returned the mask (x > 0) itself. The chain rule multiplies it by the gradient from "
-               "above: grad_out * (x > 0)."),
+        (grad_out, "the gradient also flows where z < 0. ReLU's output is constant (0) there, so its "
+                   "derivative is 0: multiply grad_out by the mask (z > 0)."),
+        (mask, "you returned the mask (z > 0) itself. The chain rule multiplies it by the gradient from "
+               "above: grad_out * (z > 0)."),
         (grad_out * (grad_out > 0), "you masked by the sign of grad_out. Which entries pass is decided by the "
-                                    "input x (x > 0), whatever the sign of the gradient."),
-        (grad_out * (x < 0), "your mask is inverted: the gradient must pass where x > 0 and stop where x < 0."),
-        (grad_out * np.maximum(x, 0), "you multiplied grad_out by relu(x). The slope of ReLU is 1 where x > 0 "
-                                      "(not x): multiply by the mask (x > 0)."),
-        (grad_out * x, "you multiplied grad_out by x. The slope of ReLU is 1 where x > 0 and 0 elsewhere: "
-                       "multiply by the mask (x > 0)."),
+                                    "input z (z > 0), whatever the sign of the gradient."),
+        (grad_out * (z < 0), "your mask is inverted: the gradient must pass where z > 0 and stop where z < 0."),
+        (grad_out * np.maximum(z, 0), "you multiplied grad_out by relu(z). The slope of ReLU is 1 where z > 0 "
+                                      "(not z): multiply by the mask (z > 0)."),
+        (grad_out * z, "you multiplied grad_out by z. The slope of ReLU is 1 where z > 0 and 0 elsewhere: "
+                       "multiply by the mask (z > 0)."),
     ]
     print(_verdict(name, got, want, mistakes,
-                   "relu_backward(x, grad_out) = grad_out * (x > 0), the same as course_lib's ReLU.backward. "
-                   "(A mask taken from the output, relu(x) > 0, is the same thing.)"))
+                   "relu_backward(z, grad_out) = grad_out * (z > 0), the same as course_lib's ReLU.backward. "
+                   "(A mask taken from the output, relu(z) > 0, is the same thing.)"))
 
 
 # --------------------------------------------------------------------------- 3. Kaiming std

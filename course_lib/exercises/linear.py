@@ -18,6 +18,10 @@ from ._checking import Raised, as_array, call_on_copies, checker, close, print_v
 
 __all__ = ["check_linear_forward", "check_linear_backward", "linear_forward_solution", "linear_backward_solution"]
 
+# The checker runs in the same cell as the learner's function, so "run this cell again" is all it takes.
+_checker = checker(not_done="Not done yet: {exercise} still raises NotImplementedError. "
+                            "Replace that line with your code, then run this cell again.")
+
 
 # ---------------------------------------------------------------------------- reference solutions
 def linear_forward_solution(x, W, b):
@@ -53,7 +57,7 @@ def _backward_cases():
 
 
 # ---------------------------------------------------------------------------- forward
-@checker
+@_checker
 def check_linear_forward(linear_forward) -> None:
     """Check ``linear_forward(x, W, b)``: y = x W^T + b for one sample, a batch and (B, T, in) inputs."""
     cases = _forward_cases()
@@ -180,7 +184,7 @@ def _diagnose_db(db, x, W, dy) -> str | None:
     return f"db has the right shape but wrong values (largest difference {float(np.max(np.abs(db - want))):.4f}). Use db = dy.sum(axis=0)."
 
 
-@checker
+@_checker
 def check_linear_backward(linear_backward) -> None:
     """Check ``linear_backward(x, W, dy) -> (dx, dW, db)`` for y = x W^T + b and name the classic mistakes."""
     for x, W, dy in _backward_cases():

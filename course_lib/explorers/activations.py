@@ -382,10 +382,10 @@ def draw_gradient_flow(fig, state: GradientFlow) -> GradientFlowFigure:
 
 
 def draw_comparison(fig, states: list[GradientFlow]) -> None:
-    """Several settings on shared axes: gradient reaching each layer and activation std."""
+    """Several settings on shared axes, the explorer's three panels: gradient, activation std, % stuck."""
     from matplotlib.ticker import LogLocator, NullFormatter
 
-    ax_g, ax_s = fig.subplots(1, 2)
+    ax_g, ax_s, ax_d = fig.subplots(1, 3)
     for ax, attr in ((ax_g, "grad_norm"), (ax_s, "act_std")):
         shown_all = []
         for i, st in enumerate(states):
@@ -397,11 +397,19 @@ def draw_comparison(fig, states: list[GradientFlow]) -> None:
         ax.set_ylim(*_decade_limits(np.concatenate(shown_all)))
         ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
         ax.yaxis.set_minor_formatter(NullFormatter())
+    for i, st in enumerate(states):
+        ax_d.plot(np.arange(1, st.depth + 1), 100 * st.stuck, marker="o", ms=3, color=COLORS[i % len(COLORS)])
+    ax_d.set_ylim(-3, 103)
+    ax_d.set_yticks([0, 25, 50, 75, 100])
     ax_g.set_title("gradient reaching layer k")
     ax_g.set_ylabel("||dL/dz_k||")
     ax_g.set_xlabel("layer k (1 = nearest the input)")
     ax_s.set_title("std of activations h_k")
+    ax_s.set_ylabel("std(h_k)")
     ax_s.set_xlabel("layer k")
+    ax_d.set_title("units passing no gradient")
+    ax_d.set_ylabel("% saturated or dead")
+    ax_d.set_xlabel("layer k")
     ax_g.legend(loc="best", fontsize=10)
 
 

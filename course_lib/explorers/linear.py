@@ -157,18 +157,22 @@ def _step(state: LinearFitState, lr: float) -> tuple[float, float]:
 
 
 def draw_loss_surface(ax, surface: LossSurface, state: LinearFitState, lr: float = 0.1,
-                      legend: bool = True) -> dict:
+                      legend: bool = True, colorbar: bool = False) -> dict:
     """Contours of the MSE over ``(w, b)``, the optimum, the current point and one GD step.
 
     The arrow is the negative gradient scaled by ``lr``: where one step of
-    gradient descent with that learning rate would move ``(w, b)``.
+    gradient descent with that learning rate would move ``(w, b)``. The
+    contour levels are log-spaced (each about the same factor above the one
+    inside it); ``colorbar=True`` adds a colour bar with their values. ``w``
+    and ``b`` share one scale, so the gradient looks perpendicular to the
+    contours, as it is.
     Returns the artists that depend on ``(w, b)``: ``{"point", "arrow"}``.
     """
     lo = max(float(surface.loss.min()), 1e-12)
     top = max(float(surface.loss.max()) / lo, 1.1)  # (a flat surface still gets increasing levels)
     levels = lo * np.geomspace(1.05, top, 12)  # log-spaced, so the floor of the bowl shows
-    ax.contourf(surface.w_grid, surface.b_grid, surface.loss, levels=np.concatenate([[0.0], levels]),
-                cmap="Blues_r", alpha=0.55, extend="max")
+    filled = ax.contourf(surface.w_grid, surface.b_grid, surface.loss, levels=np.concatenate([[0.0], levels]),
+                         cmap="Blues_r", alpha=0.55, extend="max")
     ax.contour(surface.w_grid, surface.b_grid, surface.loss, levels=levels, colors="0.35", linewidths=0.7)
     ax.plot(state.w_opt, state.b_opt, marker="*", markersize=15, color=COLORS[2], markeredgecolor="k",
             linestyle="none", label="optimum (w*, b*)")
@@ -180,9 +184,13 @@ def draw_loss_surface(ax, surface: LossSurface, state: LinearFitState, lr: float
     arrow.set_visible(bool(np.hypot(dw, db) > 1e-9))
     ax.set_xlim(surface.w_grid[0], surface.w_grid[-1])
     ax.set_ylim(surface.b_grid[0], surface.b_grid[-1])
+    ax.set_aspect("equal")  # one unit of w = one unit of b: right angles look right
     ax.set_xlabel("weight w")
     ax.set_ylabel("bias b")
-    ax.set_title("MSE over (w, b): contour lines")
+    ax.set_title("MSE over (w, b): log-spaced contours")
+    if colorbar:
+        bar = ax.figure.colorbar(filled, ax=ax, ticks=levels[::2], format="%.2g")
+        bar.set_label("MSE (contour levels)")
     if legend:
         ax.legend(loc="upper right", fontsize=9, framealpha=0.9)
     return {"point": point, "arrow": arrow}
