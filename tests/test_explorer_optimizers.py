@@ -18,6 +18,7 @@ from course_lib.explorers.optimizers import (
     MAX_STEPS,
     OPTIMIZER_LABELS,
     RACERS,
+    RUN_COLORS,
     OptimizerExplorer,
     OptimizerRaceExplorer,
     TrajectoryCache,
@@ -331,6 +332,14 @@ def test_race_builds(racer, capsys):
     assert set(racer.controls) == {"landscape", "lr_scale", "steps"}
     assert racer.state.landscape == "rosenbrock" and racer.state.steps == MAX_STEPS
     assert "converged" in racer.status.value
+
+
+def test_race_colours_are_distinct_and_match_the_status_line(racer):
+    colours = RUN_COLORS[:len(RACERS)]
+    assert len(set(colours)) == len(RACERS)
+    assert not {"#E69F00", "#D55E00"} <= set(colours)    # orange and vermilion look alike on a projector
+    for colour, entry in zip(colours, racer.state.entries):
+        assert f'<span style="color:{colour}">■</span> {entry.label}' in racer.status.value
 
 
 def test_race_every_landscape(racer):

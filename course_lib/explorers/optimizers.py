@@ -50,7 +50,7 @@ from ..plotting import COLORS, COURSE_RC, freeze_layout
 from ._base import Explorer
 
 __all__ = [
-    "LANDSCAPE_LABELS", "OPTIMIZER_LABELS", "MAX_STEPS", "GAP_FLOOR", "Racer", "RACERS",
+    "LANDSCAPE_LABELS", "OPTIMIZER_LABELS", "MAX_STEPS", "GAP_FLOOR", "RUN_COLORS", "Racer", "RACERS",
     "landscape_grid", "loss_gap", "truncate_trajectory", "TrajectoryCache", "cached_trajectory",
     "RaceEntry", "RaceState", "race", "gap_limits", "draw_landscape", "draw_runs",
     "OptimizerExplorer", "OptimizerRaceExplorer",
@@ -75,6 +75,9 @@ OPTIMIZER_LABELS = {
 MAX_STEPS = 1000        # the steps sliders' maximum: Rosenbrock needs 700-1000 good steps
 GAP_FLOOR = 1e-12       # f - f_min below this is drawn at this value (bottom of the log axis)
 VERDICT_COLORS = {"converged": "#009E73", "oscillating": "#E69F00", "diverged": "#D55E00", "slow": "#666666"}
+#: colours of the runs in draw_runs and the explorers, in order: the course palette with black
+#: fourth instead of vermilion, which is hard to tell from the second (orange) on a projector
+RUN_COLORS = (COLORS[0], COLORS[1], COLORS[2], COLORS[7], COLORS[4], COLORS[5])
 
 
 # ---------------------------------------------------------------------------- pure functions
@@ -310,7 +313,7 @@ def draw_runs(fig, landscape, runs, steps: int | None = None, markers: bool | No
               legend: str = "loss") -> tuple:
     """Paths on the contour plot (left) and loss above the minimum per step (right, log y).
 
-    ``runs`` is a list of ``(label, Trajectory)``; colours follow ``COLORS``.
+    ``runs`` is a list of ``(label, Trajectory)``; colours follow ``RUN_COLORS``.
     Dots mark the points (default: when every run has at most 150 steps), a
     square the last point, a cross the point where a diverging run left the
     picture; on the loss curves a circle marks the step a run was judged
@@ -325,7 +328,7 @@ def draw_runs(fig, landscape, runs, steps: int | None = None, markers: bool | No
     markers = longest <= 150 if markers is None else markers
     _setup_loss_axes(ax_loss, land, longest if steps is None else steps)
     for i, (label, run) in enumerate(runs):
-        _RunArtists(ax_path, ax_loss, COLORS[i % len(COLORS)], label).update(land, run, markers)
+        _RunArtists(ax_path, ax_loss, RUN_COLORS[i % len(RUN_COLORS)], label).update(land, run, markers)
     if legend == "loss":
         ax_loss.legend(loc="upper right", fontsize=9, framealpha=0.9)
     elif legend == "figure":
@@ -352,7 +355,7 @@ class _PathPanels:
         draw_landscape(self.ax_path, self.land)
         self.ax_path.legend(loc="upper right", fontsize=9, framealpha=0.9)
         _setup_loss_axes(ax, self.land, MAX_STEPS)
-        self.runs = [_RunArtists(self.ax_path, ax, COLORS[i % len(COLORS)]) for i in range(n_runs)]
+        self.runs = [_RunArtists(self.ax_path, ax, RUN_COLORS[i % len(RUN_COLORS)]) for i in range(n_runs)]
         if labels is not None:    # a static legend (part of the background)
             fig.legend(handles=[r.curve for r in self.runs], labels=list(labels), loc="outside lower center",
                        ncol=min(n_runs, 5), fontsize=10, frameon=False)
@@ -535,5 +538,5 @@ class OptimizerRaceExplorer(Explorer):
                 what = f"{_verdict_html(run)} at step {run.step}"
             else:
                 what = f"{_verdict_html(run)}, f − f_min = {float(loss_gap(land, run.losses[-1:])[0]):.1e}"
-            parts.append(f'<span style="color:{COLORS[i % len(COLORS)]}">■</span> {name}: {what}')
+            parts.append(f'<span style="color:{RUN_COLORS[i % len(RUN_COLORS)]}">■</span> {name}: {what}')
         return " · ".join(parts)
