@@ -428,11 +428,13 @@ class OptimizerExplorer(Explorer):
         self.cache = TrajectoryCache(min_steps=MAX_STEPS) if cache is None else cache
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="390px")
+        wide = widgets.Layout(width="470px")
         controls = {
+            # the dropdowns are wider than the sliders so their long labels are not cut off
             "landscape": widgets.Dropdown(options=[(v, k) for k, v in LANDSCAPE_LABELS.items()], value=landscape,
-                                          description="landscape", style=style, layout=layout),
+                                          description="landscape", style=style, layout=wide),
             "optimizer": widgets.Dropdown(options=[(v, k) for k, v in OPTIMIZER_LABELS.items()], value=optimizer,
-                                          description="optimizer", style=style, layout=layout),
+                                          description="optimizer", style=style, layout=wide),
             "lr": widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0.5, step=0.05, description="learning rate",
                                          readout_format=".2g", style=style, layout=layout),
             "momentum": widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
