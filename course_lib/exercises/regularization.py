@@ -175,8 +175,9 @@ def check_dropout_forward(dropout_forward) -> None:
         print_verdict("Not quite:", problems)
         return
     print(f"Correct! In training mode {frac:.1%} of the entries are dropped (p = {p:g}) and the others are "
-          f"multiplied by 1/(1 - p) = {1 / (1 - p):g}, so the mean stays {float(x.mean()):.3f} -> "
-          f"{float(y.mean()):.3f}; each call draws a new mask; training=False returns x unchanged.")
+          f"multiplied by 1/(1 - p) = {1 / (1 - p):g}, so the mean stays about the same (input mean "
+          f"{float(x.mean()):.3f}, output mean {float(y.mean()):.3f}); each call draws a new mask; "
+          f"training=False returns x unchanged.")
 
 
 # ---------------------------------------------------------------------------- L2 penalty

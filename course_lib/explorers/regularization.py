@@ -48,7 +48,7 @@ __all__ = [
     "regularization_data", "make_mlp", "weight_decay_groups", "boundary_points", "boundary_prob", "boundary_lines",
     "train_run", "Run",
     "quantize_run", "RegularizationRuns", "RegularizationState", "regularization_state",
-    "draw_curves", "draw_boundary", "draw_settings", "RegularizationExplorer",
+    "draw_curves", "curves_legend", "draw_boundary", "draw_settings", "RegularizationExplorer",
 ]
 
 DATA_PATH = Path(__file__).resolve().parents[2] / "data" / "regularization_runs.npz"
@@ -398,7 +398,8 @@ def regularization_state(runs: RegularizationRuns, n_train: int, width: int, wei
 
 
 # ---------------------------------------------------------------------------- drawing
-LOSS_YLIM = (1e-4, 10.0)   # log axis of the loss curves: from memorised (1e-4) to badly wrong
+LOSS_YLIM = (1e-6, 10.0)   # log axis of the loss curves: from memorised (the lowest stored loss is 5.6e-6)
+                           # to badly wrong
 TRAIN_COLOR, VAL_COLOR = COLORS[0], COLORS[3]
 CLASS_COLORS = (COLORS[0], COLORS[1])
 
@@ -407,12 +408,16 @@ def draw_curves(ax, train_loss, val_loss, title: str = "", legend: bool = True) 
     """Training and validation loss against the epoch (log scale), the lowest validation loss marked.
 
     ``train_loss`` and ``val_loss`` have one value per epoch, epoch 0 first.
-    Returns the artists that change with the run: ``{"train", "val", "best", "title"}``.
+    ``legend=True`` puts the legend in the lower left corner, where one
+    run's curves leave room; figures that show other runs (a memorising
+    network's training loss runs along the bottom) use :func:`curves_legend`
+    instead. Returns the artists that change with the run:
+    ``{"train", "val", "best", "title"}``.
     """
     train_loss, val_loss = np.asarray(train_loss, dtype=np.float64), np.asarray(val_loss, dtype=np.float64)
     epochs = np.arange(len(train_loss))
     best = int(np.argmin(val_loss))
-    floor = LOSS_YLIM[0]  # a loss of 1e-6 is drawn at the bottom edge rather than off the axes
+    floor = LOSS_YLIM[0]  # a loss below 1e-6 is drawn at the bottom edge rather than off the axes
     (train,) = ax.plot(epochs, np.maximum(train_loss, floor), color=TRAIN_COLOR, label="training loss")
     (val,) = ax.plot(epochs, np.maximum(val_loss, floor), color=VAL_COLOR, label="validation loss")
     (best_point,) = ax.plot([best], [max(val_loss[best], floor)], marker="o", markersize=9, color=VAL_COLOR,
@@ -427,6 +432,16 @@ def draw_curves(ax, train_loss, val_loss, title: str = "", legend: bool = True) 
     if legend:
         ax.legend(loc="lower left", fontsize=10)
     return {"train": train, "val": val, "best": best_point, "title": title_artist}
+
+
+def curves_legend(fig, ax, fontsize: float = 11):
+    """The legend of :func:`draw_curves` (drawn on ``ax``) in one row above the whole figure.
+
+    Outside the axes no curve can run under it, whatever the run. Needs a
+    figure with constrained layout (it makes room for the row).
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    return fig.legend(handles, labels, loc="outside upper center", ncols=len(handles), fontsize=fontsize)
 
 
 def boundary_lines(prob, config: RunConfig = DEFAULT_CONFIG) -> list[np.ndarray]:
@@ -479,24 +494,31 @@ def draw_boundary(ax, prob, X_train, y_train, X_val=None, y_val=None,
     ax.set_ylim(*config.y_range)
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
     ax.grid(False)
     title_artist = ax.set_title(title, fontsize=11)
     return {"image": image, "contour": contour, "train": train, "title": title_artist}
 
 
 def draw_settings(fig, runs: RegularizationRuns, settings: list[dict]) -> None:
-    """A static overview: for each setting (a dict of the four slider values) its curves above its boundary."""
+    """A static overview: for each setting (a dict of the four slider values) its curves above its boundary.
+
+    As in the explorer, the boundary panels show the training points (large)
+    and the validation points (small, faint); one legend row sits on top.
+    """
     X_pool, y_pool, X_val, y_val = regularization_data(runs.config)
     axes = fig.subplots(2, len(settings), squeeze=False)
     for k, setting in enumerate(settings):
         st = regularization_state(runs, **setting)
         title = "\n".join([f"n={st.n_train}, width={st.width}", f"wd={st.weight_decay:g}, dropout={st.dropout:g}"])
-        draw_curves(axes[0, k], st.train_loss, st.val_loss, title=title, legend=(k == 0))
+        draw_curves(axes[0, k], st.train_loss, st.val_loss, title=title, legend=False)
         if k:
             axes[0, k].set_ylabel("")
         n = st.n_train
-        draw_boundary(axes[1, k], st.prob, X_pool[:n], y_pool[:n], config=runs.config,
+        draw_boundary(axes[1, k], st.prob, X_pool[:n], y_pool[:n], X_val, y_val, config=runs.config,
                       title=f"val loss {st.final_val_loss:.2f} · val acc {st.val_acc[-1]:.0%}")
+    curves_legend(fig, axes[0, 0])
 
 
 # ---------------------------------------------------------------------------- the widget
@@ -516,7 +538,7 @@ class RegularizationExplorer(Explorer):
     """
 
     fig_width = 10.0
-    fig_height = 4.2
+    fig_height = 4.5   # room for the legend row on top
     fig_dpi = 80
 
     def __init__(self, runs: RegularizationRuns | None = None, n_train: int = 20, width: int = 128,
@@ -547,7 +569,8 @@ class RegularizationExplorer(Explorer):
         """The whole picture; returns the artists that change with the setting."""
         ax_curves, ax_boundary = fig.subplots(1, 2)
         artists = draw_curves(ax_curves, state.train_loss, state.val_loss, title="loss per epoch (log scale)",
-                              legend=True)
+                              legend=False)
+        curves_legend(fig, ax_curves)  # above the figure: the 20-point runs' training loss hugs the bottom
         artists.pop("title")  # the titles never change: the status line carries the numbers
         n = state.n_train
         b = draw_boundary(ax_boundary, state.prob, self.X_pool[:n], self.y_pool[:n], self.X_val, self.y_val,
