@@ -158,8 +158,9 @@ def pca(x, n_components: int = 2) -> PCAResult:
     """Project the rows of ``x`` (N, D) onto their ``n_components`` directions of largest variance.
 
     Centre the data (subtract the mean row), take the singular value
-    decomposition ``X_c = U S V^T``: the rows of ``V^T`` are the principal
-    axes, ``X_c V`` the coordinates, and ``S**2 / sum(S**2)`` the share of
+    decomposition ``X_c = L S R^T`` (notebook 06's letters: ``U`` and ``V``
+    name other things there): the rows of ``R^T`` are the principal axes,
+    ``X_c R`` the coordinates, and ``S**2 / sum(S**2)`` the share of
     variance of each axis. Signs are made deterministic: each axis points so
     that its largest entry (in absolute value) is positive.
     """
@@ -169,8 +170,8 @@ def pca(x, n_components: int = 2) -> PCAResult:
         raise ValueError(f"pca: n_components must be between 1 and min(N, D) = {min(n, d)}, got {n_components!r}")
     mean = x.mean(axis=0)                                  # (D,)
     xc = x - mean                                          # (N, D)
-    _, s, vt = np.linalg.svd(xc, full_matrices=False)      # vt: (min(N, D), D)
-    comps = vt[:n_components]                              # (k, D)
+    _, s, rt = np.linalg.svd(xc, full_matrices=False)      # rt: (min(N, D), D), the axes as rows
+    comps = rt[:n_components]                              # (k, D)
     big = np.argmax(np.abs(comps), axis=1)
     comps = comps * np.sign(comps[np.arange(n_components), big])[:, None]
     total = float(np.sum(s**2))
@@ -349,7 +350,8 @@ def train_cbow(sequences, vocab_size: int, *, lang: str = "en", itos: Sequence[s
                batch_size: int = DEFAULT_BATCH, lr: float = DEFAULT_LR, snapshots_per_epoch: int = 4,
                dtype=np.float64, generator: np.random.Generator | None = None,
                on_epoch: Callable[[int, float], None] | None = None) -> WordVectorRun:
-    """Train a :class:`CBOW` model with Adam and a cosine learning-rate decay (the loop of notebook 06).
+    """Train a :class:`CBOW` model with Adam and a cosine learning-rate decay (the loop of notebook 06):
+    ``WarmupCosineLR`` of notebook 03 with ``warmup_steps=0``, from ``lr`` down to 0 over all the steps.
 
     Random numbers, in order: the model's initial weights, then one
     permutation of the examples per epoch, all from ``generator``. The
@@ -357,7 +359,7 @@ def train_cbow(sequences, vocab_size: int, *, lang: str = "en", itos: Sequence[s
     evenly spaced steps, and once before training. ``on_epoch(epoch, mean_loss)`` is called after
     each epoch (e.g. to update a progress bar).
     """
-    from .optim import Adam, CosineAnnealingLR
+    from .optim import Adam, WarmupCosineLR
 
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("snapshots_per_epoch", snapshots_per_epoch),
                     ("embedding_dim", embedding_dim)):
@@ -373,7 +375,7 @@ def train_cbow(sequences, vocab_size: int, *, lang: str = "en", itos: Sequence[s
     if snapshots_per_epoch > steps_per_epoch:
         raise ValueError(f"train_cbow: {snapshots_per_epoch} snapshots per epoch, but an epoch has only "
                          f"{steps_per_epoch} steps of batch_size {batch_size}")
-    scheduler = CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+    scheduler = WarmupCosineLR(optimizer, warmup_steps=0, total_steps=epochs * steps_per_epoch)  # cosine only
     # snapshot j of an epoch after step round(j * steps_per_epoch / snapshots_per_epoch), labelled epoch + j / spe
     snap_at = {int(round(j * steps_per_epoch / snapshots_per_epoch)): j for j in range(1, snapshots_per_epoch + 1)}
     snap_epochs, snaps = [0.0], [model.embedding.weight.data.copy()]

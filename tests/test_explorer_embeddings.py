@@ -272,6 +272,66 @@ def test_place_labels_avoids_overlaps():
     assert not any(np.allclose(seg[0], points[4]) for seg in segs)
 
 
+def test_place_labels_stays_inside_bounds_keeps_gaps_and_clears_big_markers():
+    bounds = (0.0, 0.0, 300.0, 200.0)
+    points = np.array([[295.0, 100.0], [150.0, 195.0], [150.0, 100.0], [160.0, 100.0], [150.0, 110.0]])
+    sizes = np.array([(50.0, 12.0)] * 5)
+    radii = np.array([3.5, 3.5, 12.0, 3.5, 3.5])               # point 2 is a big star
+    offsets = place_labels(points, range(5), sizes, bounds=bounds, gap=3.0, dot_radius=radii)
+    boxes = [np.concatenate([points[i] + offsets[i] - sizes[i] / 2, points[i] + offsets[i] + sizes[i] / 2])
+             for i in range(5)]
+    for i, b in enumerate(boxes):
+        assert b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2] and b[3] <= bounds[3], i
+        for j in range(i + 1, 5):                              # at least the gap between two labels
+            grown = b + np.array([-2.9, -2.9, 2.9, 2.9])
+            assert _overlap(grown, boxes[j]) == 0.0, (i, j)
+        for p, r in zip(points, radii):                        # no label covers a marker
+            assert _overlap(b, np.concatenate([p - r, p + r])) == 0.0
+    # without bounds the label of the dot at the right edge goes right, out of the area
+    free = place_labels(points, [0], sizes[:1])
+    assert free[0, 0] > 0 and offsets[0, 0] < 0
+    # leaders start on the edge of a big marker
+    segs = leader_segments(points, range(5), offsets, sizes, dot_radius=radii)
+    for (x0, y0), _ in segs:
+        assert min(np.hypot(x0 - px, y0 - py) - r for (px, py), r in zip(points, radii)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_label_points_places_labels_when_the_figure_is_drawn():
+    """Labels are placed at draw time: a legend added afterwards, which moves the axes, cannot make them
+    overlap, and none sticks out of the axes."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from course_lib.explorers.embeddings import class_legend_handles, label_points
+
+    rng = np.random.default_rng(0)
+    xy = np.vstack([rng.normal(0.0, 0.02, (6, 2)), rng.uniform(-1, 1, (20, 2)), [[1.0, 0.0]]])
+    fig = Figure(figsize=(6, 4), dpi=80, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.scatter(xy[:, 0], xy[:, 1], s=28)
+    annots = label_points(ax, xy, [f"word{i}" for i in range(len(xy))])
+    fig.legend(handles=class_legend_handles(), loc="outside lower center", ncol=5)   # moves the axes up
+    ax.set_title("a title added after the labels")
+    with matplotlib.rc_context({"font.size": 10}):
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [a.get_window_extent(renderer).extents for a in annots]
+    inside = ax.bbox.extents
+    for i, b in enumerate(boxes):
+        assert b[0] >= inside[0] - 1 and b[2] <= inside[2] + 1 and b[1] >= inside[1] - 1 and b[3] <= inside[3] + 1, i
+        for j in range(i + 1, len(boxes)):
+            assert _overlap(b, boxes[j]) < 1.0, (i, j)
+
+
+def test_explorer_uses_the_shared_render_path(explorer):
+    from course_lib.explorers import Explorer
+
+    assert type(explorer).render_png is Explorer.render_png      # no private blitting or PNG encoder
+    assert len(explorer.figures) == 1                             # one figure, reused for every redraw
+
+
 # ---------------------------------------------------------------------------- the explorer's pure parts
 def test_embedding_space_and_neighbour_view(runs):
     space = embedding_space(runs["en"], generator=np.random.default_rng(0))

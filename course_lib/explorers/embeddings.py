@@ -16,17 +16,15 @@ line show the Japanese itself.
 """
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import ipywidgets as widgets
-import PIL.Image
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
-from ..plotting import course_rc, new_figure
+from ..plotting import freeze_layout
 from ..random import resolve
 from ..word_vectors import (
     CLASS_COLORS, WordVectorRun, align_2d, content_words, cosine_similarity,
@@ -126,7 +124,12 @@ def neighbour_view(space: EmbeddingSpace, word: str, snapshot: int = -1, k: int 
 
 
 # ---------------------------------------------------------------------------- drawing
-def place_labels(points, anchors, sizes, pad: float = 4.0, max_radius: float = 90.0) -> np.ndarray:
+#: half-size in pixels of a plain dot, for label placement
+DOT_RADIUS = 3.5
+
+
+def place_labels(points, anchors, sizes, pad: float = 4.0, max_radius: float = 90.0, *, bounds=None,
+                 gap: float = 2.0, dot_radius=DOT_RADIUS) -> np.ndarray:
     """Where to put text labels so that they overlap neither each other nor the points (greedy).
 
     Everything is in display pixels. ``points`` (n, 2): every dot on the
@@ -134,16 +137,19 @@ def place_labels(points, anchors, sizes, pad: float = 4.0, max_radius: float = 9
     the width and height of each label. Labels are placed one at a time, each
     at the first free spot among 8 directions at growing distances from its
     dot (or, if none is free, where it overlaps least); dots in crowded
-    places are labelled first. Returns the offsets (m, 2) from each dot to
-    the centre of its label, in the order of ``anchors``.
+    places are labelled first. ``bounds`` ``(x0, y0, x1, y1)``: the area the
+    labels must stay in (e.g. the axes); a label sticks out only if no spot
+    inside is possible. ``gap``: the free margin kept between two labels.
+    ``dot_radius``: half-size of each dot, one number or one per point (a
+    big marker keeps labels further away). Returns the offsets (m, 2) from
+    each dot to the centre of its label, in the order of ``anchors``.
     """
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     anchors = np.asarray(anchors, dtype=np.int64).reshape(-1)
     sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
     dirs = np.array([(1, 0), (1, 1), (-1, 1), (-1, 0), (0, 1), (0, -1), (1, -1), (-1, -1)], dtype=np.float64)
-    radii = np.arange(pad, max_radius + 1e-9, 6.0)
-    dot = 3.5  # half-size of a dot
-    boxes = [np.concatenate([p - dot, p + dot]) for p in points]  # (x0, y0, x1, y1) of every dot
+    dot = np.broadcast_to(np.asarray(dot_radius, dtype=np.float64), (len(points),))
+    boxes = [np.concatenate([p - r, p + r]) for p, r in zip(points, dot)]  # (x0, y0, x1, y1) of every dot
     placed: list[np.ndarray] = []
     offsets = np.zeros((len(anchors), 2))
     # crowded dots first: they have the fewest free spots nearby
@@ -154,66 +160,95 @@ def place_labels(points, anchors, sizes, pad: float = 4.0, max_radius: float = 9
         p, (w, h) = points[i], sizes[m]
         others = np.array([b for j, b in enumerate(boxes) if j != i] + placed).reshape(-1, 4)
         best, best_overlap = None, np.inf
-        for r in radii:
+        for r in np.arange(dot[i] + pad - DOT_RADIUS, max_radius + 1e-9, 6.0):   # clear of its own dot
             centres = p + dirs * np.array([r + w / 2, r + h / 2])            # (8, 2)
             cand = np.concatenate([centres - [w / 2, h / 2], centres + [w / 2, h / 2]], axis=1)  # (8, 4)
             ox = np.clip(np.minimum(cand[:, None, 2], others[None, :, 2]) - np.maximum(cand[:, None, 0], others[None, :, 0]), 0, None)
             oy = np.clip(np.minimum(cand[:, None, 3], others[None, :, 3]) - np.maximum(cand[:, None, 1], others[None, :, 1]), 0, None)
             overlap = (ox * oy).sum(axis=1)                                       # (8,)
+            if bounds is not None:   # the part of a label outside the bounds counts ten times
+                iw = np.clip(np.minimum(cand[:, 2], bounds[2]) - np.maximum(cand[:, 0], bounds[0]), 0, None)
+                ih = np.clip(np.minimum(cand[:, 3], bounds[3]) - np.maximum(cand[:, 1], bounds[1]), 0, None)
+                outside = w * h - iw * ih
+                overlap = overlap + 10.0 * np.where(outside > 1e-6, outside, 0.0)   # (no rounding residue)
             j = int(np.argmin(overlap))
             if overlap[j] < best_overlap:
                 best, best_overlap = centres[j] - p, overlap[j]
             if best_overlap == 0:
                 break
         offsets[m] = best
-        placed.append(np.concatenate([p + best - [w / 2, h / 2], p + best + [w / 2, h / 2]]))
+        half = np.array([w / 2 + gap, h / 2 + gap])                  # later labels keep the gap
+        placed.append(np.concatenate([p + best - half, p + best + half]))
     return offsets
 
 
-def leader_segments(points, anchors, offsets, sizes, min_gap: float = 6.0) -> list:
+def leader_segments(points, anchors, offsets, sizes, min_gap: float = 6.0, dot_radius=None) -> list:
     """Leader lines (display pixels) from each labelled dot to the nearest edge of its label,
-    for the labels that sit more than ``min_gap`` pixels away from their dot; ``[]`` entries otherwise
-    are left out. Returns a list of ``((x0, y0), (x1, y1))``."""
+    for the labels that sit more than ``min_gap`` pixels away from their dot; the others get none.
+    With ``dot_radius`` (one number or one per point, as in :func:`place_labels`) a leader starts at
+    the edge of the marker, and ``min_gap`` counts from a dot of :data:`DOT_RADIUS` (a big marker
+    needs a label further away to get a leader). Returns a list of ``((x0, y0), (x1, y1))``."""
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    radii = None if dot_radius is None else np.broadcast_to(np.asarray(dot_radius, dtype=np.float64), (len(points),))
     segments = []
     for i, off, (w, h) in zip(anchors, np.asarray(offsets, dtype=np.float64).reshape(-1, 2), sizes):
         p = points[i]
         centre = p + off
         edge = np.clip(p, centre - [w / 2, h / 2], centre + [w / 2, h / 2])  # the box's point nearest to the dot
-        if np.hypot(*(edge - p)) > min_gap:
-            segments.append((tuple(p), tuple(edge)))
+        dist = np.hypot(*(edge - p))
+        if radii is None:
+            if dist > min_gap:
+                segments.append((tuple(p), tuple(edge)))
+        elif dist - radii[i] > min_gap - DOT_RADIUS:
+            start = p + (edge - p) * (radii[i] / dist)                          # on the marker's edge
+            segments.append((tuple(start), tuple(edge)))
     return segments
 
 
-def label_points(ax, xy, texts, indices=None, fontsize: float = 10, bold: int | None = None) -> list:
-    """Label the dots ``xy`` (n, 2, data coordinates) of ``ax`` without overlaps, with a thin leader
-    line where a label had to move away from its dot. ``indices``: which dots to label (default all);
-    ``bold``: one index to emphasise. Draws the figure once first so that the layout (and so the
-    pixel positions) are final. Returns the annotations."""
-    fig = ax.figure
+def label_points(ax, xy, texts, indices=None, fontsize: float = 10, bold: int | None = None,
+                 dot_radius=DOT_RADIUS) -> list:
+    """Label the dots ``xy`` (n, 2, data coordinates) of ``ax`` without overlaps and inside the axes,
+    with a thin leader line where a label had to move away from its dot. ``indices``: which dots to
+    label (default all); ``bold``: one index to emphasise; ``dot_radius``: half-size of the dots in
+    pixels (one number, or one per dot). The labels are placed (:func:`place_labels`) each time the
+    figure is drawn, when the layout and so the pixel positions are final: anything added to the
+    figure afterwards (a legend, a title) cannot push them onto each other. Returns the annotations."""
     xy = np.asarray(xy, dtype=np.float64)
     indices = list(range(len(xy))) if indices is None else list(indices)
-    fig.draw_without_rendering()  # runs the layout: pixel positions are now known
-    renderer = fig.canvas.get_renderer()
-    points = ax.transData.transform(xy)
-    styles = [dict(fontsize=fontsize + (1 if i == bold else 0), fontweight="bold" if i == bold else "normal")
+    annots = [ax.annotate(texts[i], xy[i], xytext=(0.0, 0.0), textcoords="offset pixels", ha="center",
+                          va="center", zorder=5, in_layout=False,   # inside the axes: no layout work
+                          fontsize=fontsize + (1 if i == bold else 0), fontweight="bold" if i == bold else "normal")
               for i in indices]
-    sizes = []
-    for i, style in zip(indices, styles):
-        t = ax.text(0, 0, texts[i], **style)
-        bb = t.get_window_extent(renderer)
-        sizes.append((bb.width + 2, bb.height))
-        t.remove()
-    offsets = place_labels(points, indices, sizes)
-    annots = [ax.annotate(texts[i], xy[i], xytext=tuple(off), textcoords="offset pixels", ha="center",
-                          va="center", zorder=5, in_layout=False, **style)  # inside the axes: no layout work
-              for i, style, off in zip(indices, styles, offsets)]
-    segments = leader_segments(points, indices, offsets, sizes)
-    if segments:
-        to_data = ax.transData.inverted()
-        ax.add_collection(LineCollection([to_data.transform(np.array(seg)) for seg in segments],
-                                         colors="0.55", linewidths=0.6, zorder=1.5), autolim=False)
+    leaders = LineCollection([], colors="0.55", linewidths=0.6, zorder=1.5)
+    ax.add_collection(leaders, autolim=False)
+    ax.add_artist(_LabelPlacer(xy, indices, annots, leaders, dot_radius))
     return annots
+
+
+class _LabelPlacer(Artist):
+    """Draws nothing: when its axes are drawn it goes first (lowest zorder) and moves the labels of
+    :func:`label_points` and their leader lines to the places :func:`place_labels` finds now."""
+
+    def __init__(self, xy, indices, annots, leaders, dot_radius) -> None:
+        super().__init__()
+        self.set_zorder(-10)
+        self.set_in_layout(False)
+        self.xy, self.indices, self.annots, self.leaders, self.dot_radius = xy, indices, annots, leaders, dot_radius
+
+    def draw(self, renderer) -> None:
+        ax = self.axes
+        points = ax.transData.transform(self.xy)                                 # (n, 2) pixels
+        sizes = []
+        for t in self.annots:
+            bb = t.get_window_extent(renderer)
+            sizes.append((bb.width + 2, bb.height))
+        offsets = place_labels(points, self.indices, sizes, bounds=ax.bbox.extents, dot_radius=self.dot_radius)
+        for t, off in zip(self.annots, offsets):
+            t.xyann = tuple(off)
+        to_data = ax.transData.inverted()
+        self.leaders.set_segments([to_data.transform(np.array(seg)) for seg in
+                                   leader_segments(points, self.indices, offsets, sizes, dot_radius=self.dot_radius)])
+        self.stale = False
 
 
 def class_legend_handles(classes=CLASS_NAMES) -> list:
@@ -225,6 +260,18 @@ def class_legend_handles(classes=CLASS_NAMES) -> list:
 #: how many neighbours get a text label on the map (the bars name all of them)
 MAP_LABELS = 3
 BAR_XLIM = (-0.05, 1.45)
+#: marker areas (points squared) on the map: every word, a circled neighbour, the chosen word's star
+DOT_AREA, RING_AREA, STAR_AREA = 28, 90, 260
+
+
+def _map_dot_radii(n: int, highlight: int | None, neighbours, dpi: float) -> np.ndarray:
+    """Half-sizes in pixels of the markers of the map (n,), which labels keep clear of."""
+    to_px = dpi / 72.0
+    radii = np.full(n, max(DOT_RADIUS, np.sqrt(DOT_AREA) / 2 * to_px + 0.5))
+    if highlight is not None:
+        radii[list(neighbours)] = np.sqrt(RING_AREA) / 2 * to_px + 0.6
+        radii[highlight] = np.sqrt(STAR_AREA) / 2 * to_px
+    return radii
 
 
 def _bar_text(label: str, sim: float) -> str:
@@ -268,14 +315,15 @@ def draw_word_map(ax, space: EmbeddingSpace, snapshot: int, highlight: int | Non
     """
     xy = space.coords[snapshot]
     colors = [CLASS_COLORS[c] for c in space.classes]
-    ax.scatter(xy[:, 0], xy[:, 1], s=28, c=colors, edgecolors="0.3", linewidths=0.5, zorder=2)
+    ax.scatter(xy[:, 0], xy[:, 1], s=DOT_AREA, c=colors, edgecolors="0.3", linewidths=0.5, zorder=2)
     neighbours = list(neighbours)
     if highlight is not None:
         ax.add_collection(LineCollection([[xy[highlight], xy[j]] for j in neighbours], colors="0.5",
                                          linewidths=0.8, zorder=1), autolim=False)
-        ax.scatter(xy[neighbours, 0], xy[neighbours, 1], s=90, facecolors="none",
+        ax.scatter(xy[neighbours, 0], xy[neighbours, 1], s=RING_AREA, facecolors="none",
                    edgecolors="k", linewidths=1.2, zorder=3)
-        ax.scatter(*xy[highlight], s=260, marker="*", c=colors[highlight], edgecolors="k", linewidths=1.0, zorder=4)
+        ax.scatter(*xy[highlight], s=STAR_AREA, marker="*", c=colors[highlight], edgecolors="k", linewidths=1.0,
+                   zorder=4)
     lim = space.limit
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
@@ -288,7 +336,8 @@ def draw_word_map(ax, space: EmbeddingSpace, snapshot: int, highlight: int | Non
     else:
         to_label = [] if highlight is None else [highlight, *neighbours[:MAP_LABELS]]
     if to_label:
-        label_points(ax, xy, space.labels, to_label, fontsize=fontsize, bold=highlight)
+        label_points(ax, xy, space.labels, to_label, fontsize=fontsize, bold=highlight,
+                     dot_radius=_map_dot_radii(space.n_words, highlight, neighbours, ax.figure.dpi))
 
 
 def _map_title(view: NeighbourView) -> str:
@@ -346,8 +395,6 @@ class EmbeddingExplorer(Explorer):
         if word not in self.spaces[lang].words:
             word = self.spaces[lang].words[0]
         self._updating = False
-        self._fig = self._background = self._artists = None
-        self._animated = []
         ep = self.spaces[lang].epochs
         start = len(ep) - 1 if epoch is None else int(np.argmin(np.abs(ep - epoch)))
         controls = {}
@@ -409,31 +456,15 @@ class EmbeddingExplorer(Explorer):
         return neighbour_view(self.spaces[lang], word, int(epoch), self.k)
 
     def draw(self, fig, state: NeighbourView) -> None:
-        """The explorer's picture drawn from scratch on ``fig`` (the widget itself updates a cached figure)."""
+        """The explorer's picture drawn from scratch on ``fig`` with :func:`draw_view` (the widget
+        itself draws it with :meth:`setup` once and :meth:`update` on every redraw)."""
         ax_bars, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.25]})
         draw_view(ax_bars, ax_map, self.spaces[state.lang], state)
         fig.legend(handles=class_legend_handles(), loc="outside right center", fontsize=9, frameon=False)
 
-    def render_png(self, state: NeighbourView) -> bytes:
-        """Draw ``state`` fast: the axes, ticks and legend are drawn once and kept as a background;
-        a redraw restores it and draws only the artists that change (matplotlib's "blitting")."""
-        with course_rc():
-            if self._fig is None:
-                self._build()
-            canvas = self._fig.canvas
-            canvas.restore_region(self._background)
-            self._update(state)
-            for artist in self._animated:
-                self._fig.draw_artist(artist)
-            buf = io.BytesIO()
-            rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # opaque figure: drop alpha, encode faster
-            PIL.Image.fromarray(rgb).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
-
-    def _build(self) -> None:
-        """Create every artist once, run the layout once and keep the static background."""
-        fig = new_figure(self.fig_width, self.fig_height, self.fig_dpi)
-        FigureCanvasAgg(fig)
+    def setup(self, fig, state: NeighbourView) -> dict:
+        """Create every artist once, with fixed axes (the same for every language and epoch), and run
+        the layout once; :meth:`update` then only changes the artists' data. Returns them by name."""
         ax_bars, ax_map = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.25]})
         k = self.k
         # bars: fixed axes; each bar is named at its end ("puppy 0.88")
@@ -451,10 +482,10 @@ class EmbeddingExplorer(Explorer):
         ax_map.set_ylabel("PC 2")
         links = LineCollection([], colors="0.5", linewidths=0.8, zorder=1)
         ax_map.add_collection(links)
-        dots = ax_map.scatter(np.zeros(2), np.zeros(2), s=28, edgecolors="0.3", linewidths=0.5, zorder=2)
-        rings = ax_map.scatter(np.zeros(k), np.zeros(k), s=90, facecolors="none", edgecolors="k",
+        dots = ax_map.scatter(np.zeros(2), np.zeros(2), s=DOT_AREA, edgecolors="0.3", linewidths=0.5, zorder=2)
+        rings = ax_map.scatter(np.zeros(k), np.zeros(k), s=RING_AREA, facecolors="none", edgecolors="k",
                                linewidths=1.2, zorder=3)
-        star = ax_map.scatter([0.0], [0.0], s=260, marker="*", edgecolors="k", linewidths=1.0, zorder=4)
+        star = ax_map.scatter([0.0], [0.0], s=STAR_AREA, marker="*", edgecolors="k", linewidths=1.0, zorder=4)
         labels = [ax_map.annotate("", (0.0, 0.0), xytext=(0, 0), textcoords="offset pixels", ha="center",
                                   va="center", fontsize=10, zorder=5) for _ in range(MAP_LABELS + 1)]
         leaders = LineCollection([], colors="0.55", linewidths=0.6, zorder=1.5)
@@ -463,30 +494,24 @@ class EmbeddingExplorer(Explorer):
         labels[0].set_fontsize(11)
         map_title = ax_map.set_title(" ")
         fig.legend(handles=class_legend_handles(), loc="outside right center", fontsize=9, frameon=False)
-        self._animated = [*bars.patches, *names, bar_title, links, leaders, dots, rings, star, *labels, map_title]
-        for artist in self._animated:
-            artist.set_animated(True)
-        fig.canvas.draw()                 # runs the constrained layout once ...
-        fig.set_layout_engine("none")     # ... and keeps it
+        freeze_layout(fig)    # the axes' pixel positions are final: labels can be placed in pixels
         # label sizes in pixels (plain and bold), for placing the labels without overlaps
         renderer = fig.canvas.get_renderer()
-        self._label_sizes = {}
+        label_sizes = {}
         for sp in self.spaces.values():
             for lab in sp.labels:
                 for bold in (False, True):
-                    if (lab, bold) not in self._label_sizes:
+                    if (lab, bold) not in label_sizes:
                         t = ax_map.text(0, 0, lab, fontsize=11 if bold else 10, fontweight="bold" if bold else "normal")
                         bb = t.get_window_extent(renderer)
-                        self._label_sizes[(lab, bold)] = (bb.width + 2, bb.height)
+                        label_sizes[(lab, bold)] = (bb.width + 2, bb.height)
                         t.remove()
-        self._ax_map = ax_map
-        self._background = fig.canvas.copy_from_bbox(fig.bbox)
-        self._fig = fig
-        self._artists = dict(bars=bars.patches, names=names, bar_title=bar_title, links=links,
-                             dots=dots, rings=rings, star=star, labels=labels, leaders=leaders, map_title=map_title)
+        return dict(ax_map=ax_map, label_sizes=label_sizes, bars=bars.patches, names=names, bar_title=bar_title,
+                    links=links, dots=dots, rings=rings, star=star, labels=labels, leaders=leaders,
+                    map_title=map_title)
 
-    def _update(self, view: NeighbourView) -> None:
-        a = self._artists
+    def update(self, a: dict, view: NeighbourView) -> list:
+        """Put ``view`` into the artists of :meth:`setup`; returns the artists that move, in drawing order."""
         space = self.spaces[view.lang]
         colors = [CLASS_COLORS[c] for c in space.classes]
         idx = view.neighbour_idx
@@ -508,20 +533,24 @@ class EmbeddingExplorer(Explorer):
         a["star"].set_offsets(xy[view.index:view.index + 1])
         a["star"].set_facecolors([colors[view.index]])
         a["links"].set_segments([[xy[view.index], xy[j]] for j in idx])
+        ax_map = a["ax_map"]
         marked = [view.index, *idx[:MAP_LABELS]]
-        sizes = [self._label_sizes[(space.labels[j], m == 0)] for m, j in enumerate(marked)]
-        pixels = self._ax_map.transData.transform(xy)
-        offsets = place_labels(pixels, marked, sizes)
+        sizes = [a["label_sizes"][(space.labels[j], m == 0)] for m, j in enumerate(marked)]
+        pixels = ax_map.transData.transform(xy)
+        radii = _map_dot_radii(len(xy), view.index, idx, ax_map.figure.dpi)
+        offsets = place_labels(pixels, marked, sizes, bounds=ax_map.bbox.extents, dot_radius=radii)
         for text, j, off in zip(a["labels"], marked, offsets):
             text.set_text(space.labels[j])
             text.xy = tuple(xy[j])
             text.xyann = tuple(off)
-        to_data = self._ax_map.transData.inverted()
+        to_data = ax_map.transData.inverted()
         a["leaders"].set_segments([to_data.transform(np.array(seg))
-                                   for seg in leader_segments(pixels, marked, offsets, sizes)])
+                                   for seg in leader_segments(pixels, marked, offsets, sizes, dot_radius=radii)])
         for text in a["labels"][len(marked):]:
             text.set_text("")
         a["map_title"].set_text(_map_title(view))
+        return [*a["bars"], *a["names"], a["bar_title"], a["links"], a["leaders"], a["dots"], a["rings"],
+                a["star"], *a["labels"], a["map_title"]]
 
     def status_text(self, state: NeighbourView) -> str:
         space = self.spaces[state.lang]
