@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.autoregression import (
     BOS_ID,
@@ -16,12 +17,6 @@ from course_lib.exercises.autoregression import (
 )
 from course_lib.nn.functional import softmax
 from course_lib.sampling import next_token_probs, top_k_filter
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 def _stub(*args):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.embeddings import (
     check_cosine_similarity,
@@ -11,12 +12,6 @@ from course_lib.exercises.embeddings import (
     embedding_backward_solution,
 )
 from course_lib.nn import Embedding
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- the lookup's backward

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.linear import (
     check_linear_backward,
@@ -10,12 +11,6 @@ from course_lib.exercises.linear import (
     linear_backward_solution,
     linear_forward_solution,
 )
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- forward

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.normalization import (
     batch_norm_eval_solution,
@@ -13,12 +14,6 @@ from course_lib.exercises.normalization import (
     layer_norm_forward_solution,
 )
 from course_lib.nn import BatchNorm1d, LayerNorm
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 def _stub(*args, **kwargs):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.optimizers import (
     adam_step_solution,
@@ -14,12 +15,6 @@ from course_lib.exercises.optimizers import (
 )
 from course_lib.nn import Parameter
 from course_lib.optim import SGD, Adam, AdamW
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- the solutions are PyTorch's rules

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checker_helpers import verdict
 
 from course_lib.exercises.regularization import (
     check_dropout_forward,
@@ -11,12 +12,6 @@ from course_lib.exercises.regularization import (
     l2_gradients_solution,
 )
 from course_lib.nn import Dropout
-
-
-def verdict(checker, fn, capsys) -> str:
-    result = checker(fn)
-    assert result is None  # nothing for a notebook cell to echo
-    return capsys.readouterr().out
 
 
 # ---------------------------------------------------------------------------- dropout
