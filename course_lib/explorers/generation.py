@@ -312,6 +312,18 @@ class SamplingState:
     continuation: str           # ... as text
 
 
+def _resolve_model(owner: str, model_fn, tokenizer, context_size):
+    """The explorer's ``(model_fn, tokenizer, context_size)``: all three given, or none (the default bigram)."""
+    if model_fn is None:
+        if tokenizer is not None or context_size is not None:
+            raise ValueError(f"{owner}: give model_fn, tokenizer and context_size together "
+                             "(or none of them for the default bigram model)")
+        model_fn, tokenizer, context_size = default_language_model()
+    elif tokenizer is None or context_size is None:
+        raise ValueError(f"{owner}: with a model_fn, also give its tokenizer and context_size")
+    return model_fn, tokenizer, int(context_size)
+
+
 class SamplingExplorer(Explorer):
     """Temperature, top-k and top-p in front of one next-token distribution.
 
@@ -331,14 +343,9 @@ class SamplingExplorer(Explorer):
                  prompts=None, max_new_tokens: int = 20, n_show: int = 15,
                  temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                  seed: int = 0) -> None:
-        if model_fn is None:
-            if tokenizer is not None or context_size is not None:
-                raise ValueError("SamplingExplorer: give model_fn, tokenizer and context_size together "
-                                 "(or none of them for the default bigram model)")
-            model_fn, tokenizer, context_size = default_language_model()
-        elif tokenizer is None or context_size is None:
-            raise ValueError("SamplingExplorer: with a model_fn, also give its tokenizer and context_size")
-        self.model_fn, self.tokenizer, self.context_size = model_fn, tokenizer, int(context_size)
+        self.model_fn, self.tokenizer, self.context_size = _resolve_model(
+            "SamplingExplorer", model_fn, tokenizer, context_size)
+        tokenizer = self.tokenizer
         self.max_new_tokens, self.n_show = int(max_new_tokens), int(n_show)
         prompts = list(DEFAULT_PROMPTS if prompts is None else prompts)
         if not prompts:
@@ -441,14 +448,9 @@ class StepGenerator(Explorer):
     def __init__(self, model_fn=None, tokenizer=None, context_size: int | None = None, prompt: str = "",
                  max_new_tokens: int = 16, n_candidates: int = 10, temperature: float = 1.0,
                  seed: int = 0) -> None:
-        if model_fn is None:
-            if tokenizer is not None or context_size is not None:
-                raise ValueError("StepGenerator: give model_fn, tokenizer and context_size together "
-                                 "(or none of them for the default bigram model)")
-            model_fn, tokenizer, context_size = default_language_model()
-        elif tokenizer is None or context_size is None:
-            raise ValueError("StepGenerator: with a model_fn, also give its tokenizer and context_size")
-        self.model_fn, self.tokenizer, self.context_size = model_fn, tokenizer, int(context_size)
+        self.model_fn, self.tokenizer, self.context_size = _resolve_model(
+            "StepGenerator", model_fn, tokenizer, context_size)
+        tokenizer = self.tokenizer
         self.max_new_tokens, self.n_candidates, self.seed = int(max_new_tokens), int(n_candidates), int(seed)
         self.start_ids = [tokenizer.bos_id] * self.context_size + tokenizer.encode(prompt)
         self._ids = list(self.start_ids)
