@@ -2,7 +2,10 @@
 #   make lab    create .venv (first run only), install the course, open JupyterLab on notebooks/
 #   make test   same setup, then the whole test suite (unit tests, hygiene, strict nbval)
 # Others:
-#   make notebooks   re-execute every notebook in place (Restart & Run All) and save the outputs
+#   make notebooks   re-execute every notebook in place (Restart & Run All) and save the outputs,
+#                    then warn about any saved output that changes under another BLAS kernel
+#   make test-portable   strict nbval again under other OpenBLAS kernels, numpy's baseline SIMD
+#                    path and two BLAS threads (tools/portable_check.py; CI runs it)
 #   make benchmark   print the speed figures quoted in the README
 #   make test-browser   every notebook in JupyterLab in a real Chromium (tests_browser/; needs
 #                       /usr/bin/chromium: installed with apt-get when missing and run as root)
@@ -22,7 +25,7 @@ THREADS := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # Jupyter refuses to run as root unless told to (containers, CI).
 ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test notebooks benchmark clean setup test-browser gallery
+.PHONY: lab test test-portable notebooks benchmark clean setup test-browser gallery
 
 setup: $(STAMP)
 
@@ -35,8 +38,15 @@ test: $(STAMP)
 	$(THREADS) $(VENV_PY) -m pytest tests notebooks --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider
 
+# Pass notebooks with NB, e.g. `make notebooks NB=notebooks/05_normalization.ipynb`.
+NB ?=
 notebooks: $(STAMP)
-	$(THREADS) $(VENV_PY) tools/run_notebooks.py
+	$(THREADS) $(VENV_PY) tools/run_notebooks.py $(NB)
+	$(VENV_PY) tools/portable_check.py --warn-only $(NB)
+
+# The same outputs on every machine: see tools/portable_check.py and the README.
+test-portable: $(STAMP)
+	$(VENV_PY) tools/portable_check.py --kernels 3
 
 benchmark: $(STAMP)
 	$(VENV_PY) benchmarks/run_all.py

@@ -43,7 +43,7 @@ def temperature_softmax_solution(logits, temperature):
 def top_k_probs_solution(logits, k):
     """Probabilities of the k most likely tokens, renormalised; 0 for every other token."""
     z = np.asarray(logits, dtype=np.float64)
-    keep = np.argsort(z)[-k:]                 # ids of the k largest logits
+    keep = np.argsort(z, kind="stable")[-k:]  # ids of the k largest logits
     masked = np.full_like(z, -np.inf)
     masked[keep] = z[keep]                    # the others become -inf: exp(-inf) = 0
     return _softmax(masked)
@@ -159,7 +159,7 @@ def _support_probs(z: np.ndarray, keep: np.ndarray) -> np.ndarray:
 
 
 def _diagnose_top_k(p, z: np.ndarray, k: int) -> str | None:
-    order = np.argsort(-z)                       # most likely first
+    order = np.argsort(-z, kind="stable")  # most likely first
     top = np.zeros(z.shape, dtype=bool)
     top[order[:k]] = True
     want = _support_probs(z, top)
@@ -230,7 +230,7 @@ def check_top_k_probs(top_k_probs) -> None:
         if problem:
             print_verdict("Not quite:", [problem])
             return
-    p = _support_probs(_TOPK_LOGITS, np.isin(np.arange(7), np.argsort(_TOPK_LOGITS)[-3:]))
+    p = _support_probs(_TOPK_LOGITS, np.isin(np.arange(7), np.argsort(_TOPK_LOGITS, kind="stable")[-3:]))
     print(f"Correct! With k = 3 only the 3 most likely tokens can be drawn and their probabilities are "
           f"renormalised: {_fmt(p)}; k = 1 is greedy and k = V keeps everything.")
 
