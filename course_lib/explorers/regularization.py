@@ -37,6 +37,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import NullLocator
 
+from .._data import data_file
 from ..datasets import make_moons, train_val_split
 from ..nn import CrossEntropyLoss, Dropout, Linear, ReLU, Sequential
 from ..optim import AdamW
@@ -51,7 +52,8 @@ __all__ = [
     "draw_curves", "curves_legend", "draw_boundary", "draw_settings", "RegularizationExplorer",
 ]
 
-DATA_PATH = Path(__file__).resolve().parents[2] / "data" / "regularization_runs.npz"
+# In the checkout's data/, or in the copy inside an installed wheel (course_lib/_data.py).
+DATA_PATH = data_file("regularization_runs.npz")
 
 
 @dataclass(frozen=True)

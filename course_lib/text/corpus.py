@@ -19,11 +19,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .._data import data_dir
 from .grammar import generate_sentences, realise
 from .lexicon import LANGS, check_lang
 from .tokenizers import CharTokenizer, WordTokenizer
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+# The checkout's data/, or the copy inside an installed wheel (course_lib/_data.py).
+DATA_DIR = data_dir()
 TRAIN_SENTENCES, TRAIN_SEED = 4000, 0
 VALID_SENTENCES, VALID_SEED = 500, 1
 SPLITS = {"train": (TRAIN_SENTENCES, TRAIN_SEED), "valid": (VALID_SENTENCES, VALID_SEED)}
@@ -76,7 +78,7 @@ def corpus_files() -> dict[str, bytes]:
 
 
 def write_corpus_files(data_dir=None) -> list[Path]:
-    """Write the corpora and vocabularies into ``data_dir`` (default: the repo's ``data/``)."""
+    """Write the corpora and vocabularies into ``data_dir`` (default: :data:`DATA_DIR`)."""
     data_dir = Path(data_dir or DATA_DIR)
     data_dir.mkdir(parents=True, exist_ok=True)
     written = []
