@@ -244,7 +244,8 @@ class MLPLanguageModel(Module):
         h = self.act(self.fc1(x))                                    # (..., H)
         return self.fc2(h)                                           # (..., V)
 
-    def backward(self, grad_out) -> None:
+    def backward(self, grad_out, input_grad: bool = True) -> None:
+        self._check_input_grad(input_grad)  # accepted as by every Module; ids have no gradient anyway
         lead = self._require_cache(self._lead)
         g = self._check_grad_out(grad_out, (*lead, self.vocab_size))
         gh = self.fc2.backward(g)                                    # (..., H)

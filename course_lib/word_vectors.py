@@ -314,7 +314,8 @@ class CBOW(Module):
         h = e.mean(axis=1)                   # (B, D)
         return self.output(h)                # (B, V)
 
-    def backward(self, grad_logits) -> None:
+    def backward(self, grad_logits, input_grad: bool = True) -> None:
+        self._check_input_grad(input_grad)  # accepted as by every Module; ids have no gradient anyway
         n = self._require_cache(self._n_context)
         dh = self.output.backward(grad_logits)                      # (B, D)
         de = np.repeat(dh[:, None, :] / n, n, axis=1)               # (B, 2w, D): the mean shares it out

@@ -242,7 +242,8 @@ def gradient_flow(depth: int, activation: str, init: str, scale: float = 1.0,
     for k in reversed(range(depth)):  # backward, from the top, recording what reaches each layer
         g = acts[k].backward(g)  # dL/dz: the grad_out that Linear k+1 receives
         grad_norm[k] = _safe_norm(g)
-        g = linears[k].backward(g)  # dL/dh of the layer below; fills weight.grad
+        # dL/dh of the layer below; fills weight.grad. The first layer's input x is data: skip its dL/dx
+        g = linears[k].backward(g, input_grad=k > 0)
     weight_grad_norm = np.array([_safe_norm(lin.weight.grad) for lin in linears])
     return GradientFlow(int(depth), activation, init, float(scale), grad_norm, weight_grad_norm, act_std, stuck)
 

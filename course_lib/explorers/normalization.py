@@ -515,7 +515,7 @@ def gradient_flow_with_norm(depth: int, activation: str, init: str, scale: float
         lin, nrm, act = blocks[k]
         g = nrm.backward(act.backward(g))  # dL/dz_k: what layer k's Linear receives
         grad_norm[k] = _safe_norm(g)
-        g = lin.backward(g)
+        g = lin.backward(g, input_grad=k > 0)  # the first layer's input x is data: no dL/dx needed
     weight_grad_norm = np.array([_safe_norm(lin.weight.grad) for lin, _, _ in blocks])
     return GradientFlow(int(depth), activation, init, float(scale), grad_norm, weight_grad_norm, act_std, stuck)
 

@@ -209,7 +209,7 @@ def train_run(n_train: int, width: int, weight_decay: float, dropout: float,
         optimizer.zero_grad()
         logits = model(X)                       # (n, 2), dropout active
         criterion(logits, y)
-        model.backward(criterion.backward())
+        model.backward(criterion.backward(), input_grad=False)  # X is data: no dLoss/dX needed
         optimizer.step()
         record(epoch)
 

@@ -84,7 +84,10 @@ class Dropout(Module):
         self._scaled_mask = keep.astype(x.dtype) / (1.0 - self.p)  # 0 or 1/(1-p)
         return x * self._scaled_mask
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        self._check_input_grad(input_grad)
         scaled_mask = self._require_cache(self._scaled_mask)
         g = self._check_grad_out(grad_out, self._shape)
+        if not input_grad:
+            return None  # no parameters: nothing else to compute
         return g * scaled_mask  # the same mask as the forward pass

@@ -19,7 +19,8 @@ class Embedding(Module):
     Backward: dLoss/dweight[i] is the **sum** of the upstream gradients of every
     position where id i occurred (a scatter-add, ``np.add.at``), because the
     same row was used several times. Ids carry no gradient: ``backward``
-    returns ``None``.
+    returns ``None`` (``input_grad`` is accepted, as by every layer, and changes
+    nothing).
 
     ``padding_idx``: that row starts at zeros and never receives gradient, as
     in PyTorch. Initialisation as PyTorch: N(0, 1).
@@ -64,7 +65,9 @@ class Embedding(Module):
         self._ids = ids
         return self.weight.data[ids]  # (..., embedding_dim)
 
-    def backward(self, grad_out) -> None:
+    def backward(self, grad_out, input_grad: bool = True) -> None:
+        """Scatter-add ``grad_out`` into ``weight.grad``. Returns None with either ``input_grad``."""
+        self._check_input_grad(input_grad)
         ids = self._require_cache(self._ids)
         g = self._check_grad_out(grad_out, (*ids.shape, self.embedding_dim))
         flat_ids = ids.reshape(-1)

@@ -14,6 +14,8 @@ def _check_float_input(layer: Module, x, dtype) -> np.ndarray:
     """Shared input check: a floating array of the layer's dtype."""
     if not isinstance(x, np.ndarray):
         x = np.asarray(x)
+    if x.dtype == dtype:  # the usual case, decided by one comparison (dtype is a floating dtype)
+        return x
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
             f"{layer._name()} expects a floating-point input, got dtype {x.dtype} "
@@ -77,12 +79,16 @@ class Linear(Module):
             y += self.bias.data  # in place: no second (N, out) array
         return y.reshape(*x.shape[:-1], self.out_features)  # (..., out)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Add dLoss/dweight and dLoss/dbias into ``.grad``; return dLoss/dx (None if ``input_grad=False``)."""
+        self._check_input_grad(input_grad)
         x2 = self._require_cache(self._x)  # (N, in)
         g = self._check_grad_out(grad_out, (*self._in_shape[:-1], self.out_features))
         g2 = g.reshape(-1, self.out_features)  # (N, out)
         self.weight.grad += g2.T @ x2  # (out, in): sum over the batch of outer products
         if self.bias is not None:
             self.bias.grad += g2.sum(axis=0)  # (out,)
+        if not input_grad:
+            return None  # the input is data: skip the (N, out) @ (out, in) product
         dx = g2 @ self.weight.data  # (N, in)
         return dx.reshape(self._in_shape)

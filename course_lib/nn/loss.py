@@ -61,8 +61,8 @@ class CrossEntropyLoss(Module):
         super().__init__()
         self.ignore_index = ignore_index
         self._probs = None
-        self._target = None
-        self._keep = None
+        self._picked = None  # flat positions in (N, C) of the kept samples' targets
+        self._ignored = None  # mask of the samples whose target is ignore_index (None when there are none)
 
     def extra_repr(self) -> str:
         return "" if self.ignore_index == -100 else f"ignore_index={self.ignore_index}"
@@ -73,9 +73,9 @@ class CrossEntropyLoss(Module):
             hint = (f" (for sequence logits of shape {logits.shape} use logits.reshape(-1, {logits.shape[-1]}) "
                     f"and target.reshape(-1))") if logits.ndim > 2 else ""
             raise ValueError(f"CrossEntropyLoss expects logits of shape (N, C), got {logits.shape}{hint}")
-        if not np.issubdtype(logits.dtype, np.floating):
+        if logits.dtype.kind != "f":  # np.issubdtype(logits.dtype, np.floating), quicker
             raise TypeError(f"CrossEntropyLoss expects floating-point logits, got dtype {logits.dtype}")
-        if not np.issubdtype(target.dtype, np.integer):
+        if target.dtype.kind not in "iu":  # np.issubdtype(target.dtype, np.integer): signed or unsigned
             raise TypeError(
                 f"CrossEntropyLoss expects integer class indices as target, got dtype {target.dtype} "
                 f"(class probabilities are not supported; use target.astype(int) for whole numbers)"
@@ -85,24 +85,28 @@ class CrossEntropyLoss(Module):
             raise ValueError(f"CrossEntropyLoss expects target of shape ({n},) for logits {logits.shape}, got {target.shape}")
         keep = target != self.ignore_index
         bad = keep & ((target < 0) | (target >= c))
-        if bad.any():
+        if np.count_nonzero(bad):
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"CrossEntropyLoss: target values must be in [0, {c - 1}] for {c} classes, "
                 f"got {int(target[i])} at position {i}"
             )
-        if not keep.any():
+        rows = np.flatnonzero(keep)  # the samples that count
+        if rows.size == 0:
             raise ValueError("CrossEntropyLoss: every target equals ignore_index; the mean is undefined")
         logp = F.log_softmax(logits, axis=1)  # (N, C)
-        rows = np.flatnonzero(keep)
+        # logp[rows, target[rows]], read from the flat array: the same numbers, one cheap 1-D lookup
+        picked = rows * c + target[rows]
         self._probs = np.exp(logp)
-        self._target, self._keep = target, keep
-        return float(-np.mean(logp[rows, target[rows]]))
+        self._picked = picked
+        self._ignored = None if rows.size == n else ~keep  # None: no row to zero in backward
+        return float(-logp.reshape(-1)[picked].mean())
 
     def backward(self, grad_out: float = 1.0) -> np.ndarray:
         probs = self._require_cache(self._probs)
         grad = probs.copy()  # (N, C)
-        rows = np.flatnonzero(self._keep)
-        grad[rows, self._target[rows]] -= 1.0
-        grad[~self._keep] = 0.0
-        return grad * (float(grad_out) / rows.size)
+        grad.reshape(-1)[self._picked] -= 1.0  # softmax - onehot(target) (grad is contiguous: a view)
+        if self._ignored is not None:
+            grad[self._ignored] = 0.0  # ignored targets add nothing
+        grad *= float(grad_out) / self._picked.size  # in place: grad is our own copy
+        return grad

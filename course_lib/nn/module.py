@@ -7,6 +7,15 @@ The contract (the same for every layer in the course):
 * ``backward(grad_out)`` takes dLoss/dOutput (same shape as the output),
   **adds** dLoss/dParameter into each ``Parameter.grad`` and **returns**
   dLoss/dInput (same shape as the input). It never modifies its arguments.
+* ``backward(grad_out, input_grad=False)`` adds exactly the same parameter
+  gradients but skips dLoss/dInput and returns ``None``. Use it on the first
+  layer of a network whose input is data: nobody needs the gradient of the
+  data, so there is no reason to compute it (for a ``Linear`` layer that saves
+  one matrix product). PyTorch does the same: it does not compute the gradient
+  of a tensor that does not require one. ``Sequential`` hands ``input_grad`` to
+  its **first** child only; the later ones always need their input gradient.
+  The default ``input_grad=True`` is the plain call above; any value other
+  than ``True`` or ``False`` is a ``TypeError``.
 * Calling a module is calling ``forward``: ``y = layer(x)``.
 
 A module keeps the cache of its **last** forward call only. To use the same
@@ -40,13 +49,15 @@ class Module:
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value) -> None:
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             raise RuntimeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
-        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
+        params, modules = d["_parameters"], d["_modules"]
+        if name in params or name in modules:  # re-registered below, at the end, if still one
+            params.pop(name, None)
+            modules.pop(name, None)
         if isinstance(value, Parameter):
             params[name] = value
         elif isinstance(value, Module):
@@ -75,7 +86,7 @@ class Module:
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
-    def backward(self, grad_out):  # pragma: no cover - abstract
+    def backward(self, grad_out, input_grad: bool = True):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
     # ------------------------------------------------------------------ traversal
@@ -227,6 +238,13 @@ class Module:
             )
         return grad_out
 
+    def _check_input_grad(self, input_grad) -> None:
+        """``input_grad`` must be exactly True or False (1, None or "no" are mistakes, not switches)."""
+        if input_grad is not True and input_grad is not False:
+            raise TypeError(
+                f"{self._name()}.backward expects input_grad to be True or False, got {input_grad!r}"
+            )
+
     def _name(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
 
@@ -266,10 +284,22 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, grad_out):
-        for m in reversed(list(self)):
+    def backward(self, grad_out, input_grad: bool = True):
+        """Backward through the children in reverse order.
+
+        Only the first child gets ``input_grad`` (its input is the Sequential's
+        input); every later child must return its input gradient, because the
+        child before it needs it. Returns what the first child returns.
+        """
+        self._check_input_grad(input_grad)
+        mods = list(self._modules.values())
+        if not mods:  # an empty Sequential is the identity
+            return grad_out if input_grad else None
+        for m in reversed(mods[1:]):
             grad_out = m.backward(grad_out)
-        return grad_out
+        if input_grad:
+            return mods[0].backward(grad_out)  # the plain call: any Module works here
+        return mods[0].backward(grad_out, input_grad=False)
 
 
 class ModuleList(Module):
@@ -305,5 +335,6 @@ class Identity(Module):
     def forward(self, x):
         return x
 
-    def backward(self, grad_out):
-        return grad_out
+    def backward(self, grad_out, input_grad: bool = True):
+        self._check_input_grad(input_grad)
+        return grad_out if input_grad else None

@@ -231,13 +231,16 @@ class BatchNorm1d(Module):
         self.running_mean[...] = (1 - factor) * self.running_mean + factor * mean
         self.running_var[...] = (1 - factor) * self.running_var + factor * unbiased_var
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        self._check_input_grad(input_grad)
         x_hat, inv_std, used_batch_stats, shape = self._require_cache(self._cache)
         g = self._to_rows(self._check_grad_out(grad_out, shape))  # (m, C)
         if self.weight is not None:
             self.weight.grad += (g * x_hat).sum(axis=0)  # (C,)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0)  # (C,)
+        if not input_grad:
+            return None
         dx_hat = g * self.weight.data if self.weight is not None else g  # (m, C)
         if used_batch_stats:  # mean and variance depend on x: pool over the batch axis
             dx = _normalize_backward(dx_hat, x_hat, inv_std, axis=0)
@@ -304,7 +307,8 @@ class LayerNorm(Module):
         self._cache = (x_hat, inv_std, x.shape)
         return y.reshape(x.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        self._check_input_grad(input_grad)
         x_hat, inv_std, shape = self._require_cache(self._cache)
         D = x_hat.shape[1]
         g = self._check_grad_out(grad_out, shape).reshape(-1, D)  # (rows, D)
@@ -312,6 +316,8 @@ class LayerNorm(Module):
             self.weight.grad += (g * x_hat).sum(axis=0).reshape(self.normalized_shape)
         if self.bias is not None:
             self.bias.grad += g.sum(axis=0).reshape(self.normalized_shape)
+        if not input_grad:
+            return None
         dx_hat = g * self.weight.data.reshape(D) if self.weight is not None else g  # (rows, D)
         dx = _normalize_backward(dx_hat, x_hat, inv_std, axis=1)  # pool over the features
         return dx.reshape(shape)
@@ -367,12 +373,15 @@ class RMSNorm(Module):
         self._cache = (x_hat, inv_rms, x.shape)
         return y.reshape(x.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        self._check_input_grad(input_grad)
         x_hat, inv_rms, shape = self._require_cache(self._cache)
         D = x_hat.shape[1]
         g = self._check_grad_out(grad_out, shape).reshape(-1, D)  # (rows, D)
         if self.weight is not None:
             self.weight.grad += (g * x_hat).sum(axis=0).reshape(self.normalized_shape)
+        if not input_grad:
+            return None
         dx_hat = g * self.weight.data.reshape(D) if self.weight is not None else g  # (rows, D)
         # LayerNorm's formula without the "through the mean" term
         dx = inv_rms * (dx_hat - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True))

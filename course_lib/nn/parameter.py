@@ -48,7 +48,10 @@ class Parameter:
         return self.data.size
 
     def zero_grad(self) -> None:
-        self.grad = np.zeros_like(self.data)
+        data = self.data
+        # a new array (an old reference to .grad keeps its values); np.zeros is quicker than
+        # np.zeros_like, which is only needed to keep a layout other than C order
+        self.grad = np.zeros(data.shape, data.dtype) if data.flags.c_contiguous else np.zeros_like(data)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
