@@ -49,6 +49,21 @@ def course_style() -> None:
     matplotlib.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=COLORS)
 
 
+def image_axes(*axes) -> None:
+    """Prepare axes that show an image: no ticks, no grid, and a full frame.
+
+    The course style hides the top and right spines and draws a grid, which
+    suits line plots; an image needs its border (white pixels are part of the
+    picture) and no grid lines across it.
+    """
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(True)
+
+
 def course_rc():
     """Context manager applying the course style to figures and axes created inside it."""
     return matplotlib.rc_context(COURSE_RC)

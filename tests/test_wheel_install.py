@@ -11,7 +11,7 @@ This is the install a Colab cell, a JupyterHub image or ``pip install git+...`` 
    line (a plain path: its own ``.pth`` files, among them the editable install of the
    checkout, are *not* processed, so the checkout's course_lib stays invisible);
 3. from a working directory outside the checkout, imports course_lib from the new venv
-   and loads every corpus, vocabulary and precomputed explorer run the notebooks use,
+   and loads every corpus, vocabulary, image set and precomputed explorer run the notebooks use,
    and compares them with what the checkout loads.
 
 It takes about 15 seconds (building the wheel); it needs the package index that
@@ -35,6 +35,7 @@ import pytest
 import course_lib.text as text
 from course_lib.text.lexicon import LANGS
 from course_lib._data import CHECKOUT_DATA_DIR
+from course_lib.datasets import load_digits
 from course_lib.explorers.regularization import RegularizationRuns
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,9 @@ PROBE = textwrap.dedent(
             out["corpora"][f"{lang}/{split}"] = digest(t.load_corpus(lang, split))
         for level in ("word", "char"):
             out["vocabs"][f"{lang}/{level}"] = t.load_vocab(lang, level).itos
+    from course_lib.datasets import load_digits
+    X, y = load_digits()
+    out["digits"] = [hashlib.sha256(X.tobytes()).hexdigest(), hashlib.sha256(y.tobytes()).hexdigest()]
     runs = RegularizationRuns.load()
     out["runs_path"] = str(DATA_PATH)
     out["runs"] = {name: hashlib.sha256(a.tobytes()).hexdigest() for name, a in sorted(runs.arrays.items())}
@@ -139,6 +143,8 @@ def test_installed_wheel_loads_every_data_file_from_anywhere(wheel, tmp_path):
             assert got["corpora"][f"{lang}/{split}"] == _digest_lines(text.load_corpus(lang, split)), (lang, split)
         for level in ("word", "char"):
             assert got["vocabs"][f"{lang}/{level}"] == text.load_vocab(lang, level).itos, (lang, level)
+    X, y = load_digits()
+    assert got["digits"] == [hashlib.sha256(X.tobytes()).hexdigest(), hashlib.sha256(y.tobytes()).hexdigest()]
     runs = RegularizationRuns.load()
     assert got["runs"] == {n: hashlib.sha256(a.tobytes()).hexdigest()
                            for n, a in sorted(runs.arrays.items())}

@@ -9,9 +9,11 @@ import math
 
 import numpy as np
 
+from .im2col import fold, unfold  # im2col / col2im, the heart of Conv2d (defined in im2col.py)
+
 __all__ = [
     "erf", "relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax",
-    "logsumexp", "linear", "mse_loss", "cross_entropy",
+    "logsumexp", "linear", "mse_loss", "cross_entropy", "unfold", "fold",
 ]
 
 # --------------------------------------------------------------------------- erf
