@@ -29,22 +29,10 @@ from course_lib.explorers.conv import (
 from course_lib.plotting import figure_to_png, new_figure
 
 
-def _layers():
-    """Conv2d, MaxPool2d, Flatten: from course_lib.nn once exported there, else from their modules."""
-    try:
-        from course_lib.nn import Conv2d, Flatten, MaxPool2d
-    except ImportError:
-        from course_lib.nn.conv import Conv2d
-        from course_lib.nn.flatten import Flatten
-        from course_lib.nn.pooling import MaxPool2d
-    return Conv2d, MaxPool2d, Flatten
-
-
 def small_cnn(size: int = 8, dtype=np.float64, seed: int = 0):
     """An (untrained) CNN for ``size`` x ``size`` images: conv, ReLU, pool, conv, ReLU, Flatten, Linear."""
-    from course_lib.nn import Dropout, Linear, ReLU, Sequential
+    from course_lib.nn import Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential
 
-    Conv2d, MaxPool2d, Flatten = _layers()
     g = np.random.default_rng(seed)
     half = size // 2
     return Sequential(Conv2d(1, 4, 3, padding=1, dtype=dtype, generator=g), ReLU(), MaxPool2d(2),
@@ -116,7 +104,8 @@ def test_correlate2d_matches_four_loops(shape, kshape, stride, padding):
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (1, 1), (2, 2), (3, 1), (3, 0)])
 def test_correlate2d_is_course_lib_conv2d(stride, padding):
-    Conv2d, _, _ = _layers()
+    from course_lib.nn import Conv2d
+
     rng = np.random.default_rng(2)
     x, k = rng.standard_normal((11, 9)), rng.standard_normal((3, 3))
     conv = Conv2d(1, 1, 3, stride=stride, padding=padding, bias=False)

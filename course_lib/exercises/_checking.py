@@ -144,6 +144,29 @@ def close(got: np.ndarray | None, want, rtol: float = 1e-7, atol: float = 1e-9) 
         return bool(np.allclose(got, want, rtol=rtol, atol=atol))
 
 
+def close_and_finite(got, want, rtol: float = 1e-7, atol: float = 1e-9) -> bool:
+    """``close``, and every value of ``got`` finite: a NaN or inf output is wrong even where a mistake gives one too."""
+    return close(got, want, rtol=rtol, atol=atol) and bool(np.all(np.isfinite(got)))
+
+
+def first_match(got, variants) -> str | None:
+    """The hint of the first variant ``(make, hint)`` whose ``make()`` equals ``got`` (``close_and_finite``).
+
+    ``variants`` are the learner's likely mistakes, each a zero-argument
+    function computing the wrong answer and the hint that explains it. A
+    variant that raises or returns None for this input is skipped.
+    """
+    for make, hint in variants:
+        try:
+            with quietly():
+                value = make()
+        except Exception:  # a variant that cannot be computed for this input
+            continue
+        if value is not None and close_and_finite(got, value):
+            return hint
+    return None
+
+
 def shape_text(shape) -> str:
     """A shape as Python writes it: ``(5, 3)``, ``(3,)``, ``()``."""
     return "(" + ", ".join(str(int(n)) for n in shape) + (",)" if len(shape) == 1 else ")")

@@ -36,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..gradcheck import numerical_gradient
-from ._checking import Raised, as_array, call, call_on_copies, checker, close, print_verdict, quietly, shape_text
+from ._checking import (Raised, as_array, call, call_on_copies, checker, close, close_and_finite, first_match,
+                        print_verdict, quietly, shape_text)
 
 __all__ = [
     "check_conv_output_size", "check_im2col", "check_conv_backward_dw", "check_maxpool_backward",
@@ -84,29 +85,11 @@ def maxpool_backward_solution(x, grad_out, k):
 
 # ---------------------------------------------------------------------------- helpers
 def _as_array(value):
-    """``value`` as a float array, or None when it is not numeric (a tuple of arrays is not an array here)."""
+    """``value`` as a float array, or None when it is not numeric (a str, bytes or dict is refused)."""
     try:
         return as_array(value, refuse=(str, bytes, dict))
     except Exception:  # anything that is not a numeric array
         return None
-
-
-def _same(a, b) -> bool:
-    """Equal within tolerance, and finite: a NaN or inf output is wrong even where a mistake gives one too."""
-    return close(a, b) and bool(np.all(np.isfinite(a)))
-
-
-def _first_match(got, variants) -> str | None:
-    """The hint of the first (wrong) variant that ``got`` equals, if any."""
-    for make, hint in variants:
-        try:
-            with quietly():
-                value = make()
-        except Exception:  # a variant that cannot be computed for this input
-            continue
-        if value is not None and _same(got, value):
-            return hint
-    return None
 
 
 def _not_an_array(out, what: str = "your function") -> tuple[str, str]:
@@ -345,12 +328,12 @@ def _im2col_shape_hint(y, x, k) -> str:
     want = f"(N, C·k·k, L) = {shape_text((N, ckk, L))}, with L = H_out·W_out = {ho}·{wo} positions"
     got = shape_text(y.shape)
     if y.shape == (N, L, ckk):
-        extra = "" if _same(y, ref.transpose(0, 2, 1)) else " (and even transposed back, the values differ)"
+        extra = "" if close_and_finite(y, ref.transpose(0, 2, 1)) else " (and even transposed back, the values differ)"
         return (f"cols has shape {got} = (N, L, C·k·k): one ROW per patch, the transposed layout{extra}. "
                 f"The conv's matrix product W2d @ cols[n] needs one COLUMN per patch: {want}. Swap the last two "
                 f"axes, cols.transpose(0, 2, 1).")
     if y.shape == (ckk, L):
-        first = " (the columns of the first image only)" if _same(y, ref[0]) else ""
+        first = " (the columns of the first image only)" if close_and_finite(y, ref[0]) else ""
         return f"cols has shape {got} = (C·k·k, L): the batch axis is missing{first}. Unfold every image: {want}."
     if y.shape == (ckk, N * L):
         return (f"cols has shape {got} = (C·k·k, N·L): you put the patches of all images side by side in one "
@@ -414,7 +397,7 @@ def _agrees_with_course_unfold(y, x, k) -> bool:
         return False
     try:
         with quietly():
-            return _same(y, np.asarray(unfold(x.copy(), k), dtype=np.float64))
+            return close_and_finite(y, np.asarray(unfold(x.copy(), k), dtype=np.float64))
     except Exception:
         return False
 
@@ -442,8 +425,8 @@ def check_im2col(im2col) -> None:
         if y.shape != want.shape:
             print_verdict("Not quite:", problems + [f"{where} {_im2col_shape_hint(y, x, k)}"])
             return
-        if not _same(y, want):
-            hint = _first_match(y, _im2col_variants(x, k)) or _im2col_values_hint(y, x, k)
+        if not close_and_finite(y, want):
+            hint = first_match(y, _im2col_variants(x, k)) or _im2col_values_hint(y, x, k)
             print_verdict("Not quite:", problems + [f"{where} {hint}"])
             return
         first = first or (y, x, k)
@@ -582,8 +565,8 @@ def check_conv_backward_dw(conv_backward_dw) -> None:
                         f"shape {shape_text(y.shape)}. Use {_DW_RIGHT}.")
             print_verdict("Not quite:", problems + [f"{where} {hint}"])
             return
-        if not _same(y, want):
-            hint = _first_match(y, _dw_variants(cols, g))
+        if not close_and_finite(y, want):
+            hint = first_match(y, _dw_variants(cols, g))
             if hint is None:
                 num = _numerical_dw(cols, g)
                 with quietly():
@@ -768,8 +751,8 @@ def check_maxpool_backward(maxpool_backward) -> None:
                 hint = f"dx should have x's shape {shape_text(x.shape)}; yours has shape {shape_text(y.shape)}."
             print_verdict("Not quite:", problems + [f"{where} {hint}"])
             return
-        if not _same(y, want):
-            hint = _first_match(y, _pool_variants(x, g, k)) or _pool_values_hint(y, x, g, k)
+        if not close_and_finite(y, want):
+            hint = first_match(y, _pool_variants(x, g, k)) or _pool_values_hint(y, x, g, k)
             if name == "ties" and "tie" not in hint.lower():
                 hint = f"{hint} (this input has ties: {_TIES_RULE}.)"
             print_verdict("Not quite:", problems + [f"{where} {hint}"])

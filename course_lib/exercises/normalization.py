@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checking import NotDone, Raised, as_array, call_on_copies, checker, close, not_an_array, print_verdict, quietly
+from ._checking import (NotDone, Raised, as_array, call_on_copies, checker, close_and_finite, first_match,
+                        not_an_array, print_verdict)
 
 __all__ = [
     "check_layer_norm_forward", "check_batch_norm_eval", "check_batch_norm_train",
@@ -58,24 +59,6 @@ def _as_array(value):
         return as_array(value, refuse=(str, bytes, dict, tuple))
     except Exception:  # anything that is not a numeric array
         return None
-
-
-def _same(a, b) -> bool:
-    """Equal within tolerance, and finite: a NaN or inf output is wrong even where a mistake gives one too."""
-    return close(a, b) and bool(np.all(np.isfinite(a)))
-
-
-def _first_match(got, variants) -> str | None:
-    """The hint of the first (wrong) variant that ``got`` equals, if any."""
-    for make, hint in variants:
-        try:
-            with quietly():
-                value = make()
-        except Exception:  # a variant that cannot be computed for this input
-            continue
-        if _same(got, value):
-            return hint
-    return None
 
 
 def _is_broadcast_error(exc: Raised) -> bool:
@@ -185,8 +168,8 @@ def check_layer_norm_forward(layer_norm_forward) -> None:
     if y.shape != want.shape:
         print_verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
         return
-    if not _same(y, want):
-        hint = _first_match(y, _ln_variants_2d(x2, gamma, beta, eps))
+    if not close_and_finite(y, want):
+        hint = first_match(y, _ln_variants_2d(x2, gamma, beta, eps))
         if hint is None:
             worst = float(np.nanmax(np.abs(y - want))) if np.isfinite(y).any() else float("nan")
             hint = (f"the values are wrong (largest difference {worst:.4f}). Each row should be "
@@ -204,7 +187,7 @@ def check_layer_norm_forward(layer_norm_forward) -> None:
         return
     y3 = _as_array(out)
     want3 = layer_norm_forward_solution(x3, gamma, beta, eps)
-    if not _same(y3, want3):
+    if not close_and_finite(y3, want3):
         variants = [
             (lambda: _normalize(x3, x3.mean(axis=1, keepdims=True), x3.var(axis=1, keepdims=True), eps) * gamma
              + beta,
@@ -217,7 +200,7 @@ def check_layer_norm_forward(layer_norm_forward) -> None:
             (lambda: _normalize(x3, x3.mean(axis=0), x3.var(axis=0), eps) * gamma + beta,
              "on a (B, T, C) input you normalized over axis 0, the batch: use axis=-1, the features."),
         ]
-        hint = _first_match(y3, variants) or (
+        hint = first_match(y3, variants) or (
             f"it works on (N, C) but not on a (B, T, C) input of shape {x3.shape}: take the mean and variance "
             "over the last axis (axis=-1, keepdims=True), so every token is normalized over its C features.")
         print_verdict("Not quite:", problems + [hint])
@@ -233,14 +216,14 @@ def check_layer_norm_forward(layer_norm_forward) -> None:
         return
     yt = _as_array(out)
     want_t = layer_norm_forward_solution(tiny, gamma, beta, eps)
-    if not _same(yt, want_t):
+    if not close_and_finite(yt, want_t):
         variants = [
             (lambda: (tiny - tiny.mean(-1, keepdims=True)) / np.sqrt(tiny.var(-1, keepdims=True)) * gamma + beta,
              _EPS_HINT),
             (lambda: (tiny - tiny.mean(-1, keepdims=True)) / (tiny.std(-1, keepdims=True) + eps) * gamma + beta,
              _EPS_OUTSIDE_HINT),
         ]
-        hint = _first_match(yt, variants)
+        hint = first_match(yt, variants)
         if hint is None and yt is not None and yt.shape == want_t.shape and not np.all(np.isfinite(yt)):
             hint = _EPS_HINT
         print_verdict("Not quite:", problems + [hint or (
@@ -251,7 +234,7 @@ def check_layer_norm_forward(layer_norm_forward) -> None:
     # 4. the eps argument is used
     try:
         out, _ = call_on_copies(layer_norm_forward, x2, gamma, beta, 0.1)
-        if not _same(_as_array(out), layer_norm_forward_solution(x2, gamma, beta, 0.1)):
+        if not close_and_finite(_as_array(out), layer_norm_forward_solution(x2, gamma, beta, 0.1)):
             problems.append(_EPS_PARAM_HINT)
     except (NotDone, Raised) as exc:
         problems.append(f"with eps=0.1 your function raised {exc}.")
@@ -330,8 +313,8 @@ def check_batch_norm_eval(batch_norm_eval) -> None:
     if y.shape != want.shape:
         print_verdict("Not quite:", problems + [f"the output should have the shape of x, {want.shape}, got {y.shape}."])
         return
-    if not _same(y, want):
-        hint = _first_match(y, _bne_variants(x, rm, rv, gamma, beta, eps)) or (
+    if not close_and_finite(y, want):
+        hint = first_match(y, _bne_variants(x, rm, rv, gamma, beta, eps)) or (
             f"the values are wrong (largest difference {float(np.nanmax(np.abs(y - want))):.4f}); the output "
             "should be (x - running_mean) / np.sqrt(running_var + eps) * gamma + beta.")
         print_verdict("Not quite:", problems + [hint])
@@ -340,7 +323,7 @@ def check_batch_norm_eval(batch_norm_eval) -> None:
     # 2. one sample at a time: the same rows (a batch of one must work at evaluation time)
     try:
         rows = [_as_array(call_on_copies(batch_norm_eval, x[i:i + 1], rm, rv, gamma, beta, eps)[0]) for i in range(2)]
-        if not all(_same(r, want[i:i + 1]) for i, r in enumerate(rows)):
+        if not all(close_and_finite(r, want[i:i + 1]) for i, r in enumerate(rows)):
             problems.append("a batch of one sample gives another output than the same sample inside a larger "
                             "batch: at evaluation time each sample must be normalized on its own, with the running "
                             "statistics.")
@@ -353,8 +336,8 @@ def check_batch_norm_eval(batch_norm_eval) -> None:
     try:
         out, _ = call_on_copies(batch_norm_eval, x, rm, rv0, gamma, beta, eps)
         y0 = _as_array(out)
-        if not _same(y0, batch_norm_eval_solution(x, rm, rv0, gamma, beta, eps)):
-            hint = _first_match(y0, [
+        if not close_and_finite(y0, batch_norm_eval_solution(x, rm, rv0, gamma, beta, eps)):
+            hint = first_match(y0, [
                 (lambda: ((x - rm) / np.sqrt(rv0)) * gamma + beta, _EPS_HINT),
                 (lambda: ((x - rm) / (np.sqrt(rv0) + eps)) * gamma + beta, _EPS_OUTSIDE_HINT),
             ])
@@ -368,7 +351,7 @@ def check_batch_norm_eval(batch_norm_eval) -> None:
     if not problems:
         try:
             out, _ = call_on_copies(batch_norm_eval, x, rm, rv, gamma, beta, 0.1)
-            if not _same(_as_array(out), batch_norm_eval_solution(x, rm, rv, gamma, beta, 0.1)):
+            if not close_and_finite(_as_array(out), batch_norm_eval_solution(x, rm, rv, gamma, beta, 0.1)):
                 problems.append(_EPS_PARAM_HINT)
         except (NotDone, Raised) as exc:
             problems.append(f"with eps=0.1 your function raised {exc}.")
@@ -424,11 +407,11 @@ def check_batch_norm_train(batch_norm_train) -> None:
     if y is None or y.shape != want_y.shape:
         problems.append(not_an_array(out[0], "The first returned value (y)") if y is None else
                         f"y should have the shape of x, {want_y.shape}, got {y.shape}.")
-    elif not _same(y, want_y):
+    elif not close_and_finite(y, want_y):
         def affine(x_hat):
             return x_hat * gamma + beta
 
-        hint = _first_match(y, [
+        hint = first_match(y, [
             (lambda: affine(_normalize(x, mean, uvar, eps)),
              "y is normalized with the unbiased variance (ddof=1, dividing by N - 1). In training mode BatchNorm "
              "normalizes with the biased batch variance, x.var(axis=0) (dividing by N); only the running "
@@ -455,8 +438,8 @@ def check_batch_norm_train(batch_norm_train) -> None:
     if new_m is None or new_m.shape != want_m.shape:
         problems.append(not_an_array(out[1], "The second returned value (new_running_mean)") if new_m is None else
                         f"new_running_mean should have shape {want_m.shape}, got {new_m.shape}.")
-    elif not _same(new_m, want_m):
-        hint = _first_match(new_m, [
+    elif not close_and_finite(new_m, want_m):
+        hint = first_match(new_m, [
             (lambda: m * rm + (1 - m) * mean,
              f"the momentum is the wrong way round: with momentum = {m:g} you kept {m:g} of the old running mean. "
              "In PyTorch momentum is the weight of the NEW batch statistic: "
@@ -478,8 +461,8 @@ def check_batch_norm_train(batch_norm_train) -> None:
     if new_v is None or new_v.shape != want_v.shape:
         problems.append(not_an_array(out[2], "The third returned value (new_running_var)") if new_v is None else
                         f"new_running_var should have shape {want_v.shape}, got {new_v.shape}.")
-    elif not _same(new_v, want_v):
-        hint = _first_match(new_v, [
+    elif not close_and_finite(new_v, want_v):
+        hint = first_match(new_v, [
             (lambda: (1 - m) * rv + m * var,
              f"the running variance was updated with the biased batch variance. PyTorch stores the unbiased "
              f"estimate, var * N / (N - 1) (here x {N}/{N - 1}), because a small batch's biased variance "
@@ -508,7 +491,7 @@ def check_batch_norm_train(batch_norm_train) -> None:
             out2, _ = call_on_copies(batch_norm_train, x, gamma, beta, rm, rv, 0.1, eps)
             want2 = batch_norm_train_solution(x, gamma, beta, rm, rv, 0.1, eps)
             if not (isinstance(out2, (tuple, list)) and len(out2) == 3
-                    and all(_same(_as_array(a), b) for a, b in zip(out2, want2))):
+                    and all(close_and_finite(_as_array(a), b) for a, b in zip(out2, want2))):
                 problems.append("with momentum=0.1 the result is wrong: use the momentum argument, "
                                 "not a fixed number.")
         except (NotDone, Raised) as exc:

@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 import numpy as np
 
+from ..nn import Flatten
+from ..nn.functional import unfold
 from ..plotting import COLORS, freeze_layout, image_axes
 from ._base import Explorer
 
@@ -167,9 +169,8 @@ def correlate2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
     with ``padding`` rows/columns of zeros on every side. ``stride`` and
     ``padding`` are an int or a pair (height, width).
 
-    One loop over the kH·kW kernel offsets: each adds ``kernel[i, j]`` times
-    the strided slice of the padded image that weight meets, over every
-    output position at once.
+    Computed as ``Conv2d`` does: the patches as columns (``unfold``, im2col)
+    and one product with the flattened kernel.
     """
     x = np.asarray(image, dtype=np.float64)
     k = np.asarray(kernel, dtype=np.float64)
@@ -180,13 +181,8 @@ def correlate2d(image, kernel, stride: int = 1, padding: int = 0) -> np.ndarray:
     kh, kw = k.shape
     ho = output_size(x.shape[0], kh, sh, ph)
     wo = output_size(x.shape[1], kw, sw, pw)
-    xp = np.pad(x, ((ph, ph), (pw, pw)))  # (H + 2P, W + 2P), zeros around
-    out = np.zeros((ho, wo))
-    for i in range(kh):
-        for j in range(kw):
-            # the pixels that weight (i, j) meets, one for each output position: (H_out, W_out)
-            out += k[i, j] * xp[i: i + sh * (ho - 1) + 1: sh, j: j + sw * (wo - 1) + 1: sw]
-    return out
+    cols = unfold(x[None], (kh, kw), padding=(ph, pw), stride=(sh, sw))  # (kH·kW, H_out·W_out)
+    return (k.ravel() @ cols).reshape(ho, wo)
 
 
 def receptive_field(out_row: int, out_col: int, kernel, stride=1, padding=0) -> tuple[int, int, int, int]:
@@ -250,10 +246,6 @@ def _eval_mode(model):
             m.training = mode
 
 
-def _is_flatten(module) -> bool:
-    return type(module).__name__ == "Flatten"
-
-
 def feature_maps(model, image) -> list[tuple[str, np.ndarray]]:
     """The feature maps of one image after every layer of a CNN, up to (not including) ``Flatten``.
 
@@ -271,7 +263,7 @@ def feature_maps(model, image) -> list[tuple[str, np.ndarray]]:
     out = []
     with _eval_mode(model):
         for name, m in model.named_children():
-            if _is_flatten(m):
+            if isinstance(m, Flatten):
                 break
             x = m(x)
             if x.ndim != 4:

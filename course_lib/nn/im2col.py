@@ -147,6 +147,12 @@ def _as_float_array(x, fn: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- public functions
+def _window_args(owner: str, kernel_size, dilation, padding, stride):
+    """``unfold``'s and ``fold``'s window arguments as pairs: (kernel, dilation, padding, stride)."""
+    return (_pair(kernel_size, "kernel_size", owner, 1), _pair(dilation, "dilation", owner, 1),
+            _pair(padding, "padding", owner, 0), _pair(stride, "stride", owner, 1))
+
+
 def unfold(input: np.ndarray, kernel_size, dilation=1, padding=0, stride=1) -> np.ndarray:
     """Sliding ``kernel_size`` patches as columns (im2col), PyTorch's ``F.unfold``.
 
@@ -154,10 +160,7 @@ def unfold(input: np.ndarray, kernel_size, dilation=1, padding=0, stride=1) -> n
     (C, H, W) -> (C*kH*kW, L); L = H_out * W_out. Zero padding. Every
     argument is an int or a pair (height, width).
     """
-    kernel = _pair(kernel_size, "kernel_size", "unfold", 1)
-    dil = _pair(dilation, "dilation", "unfold", 1)
-    pad = _pair(padding, "padding", "unfold", 0)
-    strd = _pair(stride, "stride", "unfold", 1)
+    kernel, dil, pad, strd = _window_args("unfold", kernel_size, dilation, padding, stride)
     x = _as_float_array(input, "unfold")
     if x.ndim not in (3, 4):
         raise ValueError(f"unfold expects input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
@@ -179,10 +182,7 @@ def fold(input: np.ndarray, output_size, kernel_size, dilation=1, padding=0, str
     patch positions ``unfold`` gives for an (H, W) image with the same arguments.
     """
     size = _pair(output_size, "output_size", "fold", 1)
-    kernel = _pair(kernel_size, "kernel_size", "fold", 1)
-    dil = _pair(dilation, "dilation", "fold", 1)
-    pad = _pair(padding, "padding", "fold", 0)
-    strd = _pair(stride, "stride", "fold", 1)
+    kernel, dil, pad, strd = _window_args("fold", kernel_size, dilation, padding, stride)
     cols = _as_float_array(input, "fold")
     if cols.ndim not in (2, 3):
         raise ValueError(f"fold expects input of shape (N, C*kH*kW, L) or (C*kH*kW, L), got {cols.shape}")

@@ -20,19 +20,12 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from core import n, t  # numpy <-> float64 tensors; this folder is on sys.path when the script runs
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT_NPZ = ROOT / "tests" / "fixtures" / "torch_conv.npz"
 
 torch.set_default_dtype(torch.float64)
-
-
-def t(a: np.ndarray, grad: bool = False) -> torch.Tensor:
-    return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
-
-def n(x: torch.Tensor) -> np.ndarray:
-    return x.detach().numpy().astype(np.float64)
 
 
 def store_args(out: dict, prefix: str, args: dict) -> None:
