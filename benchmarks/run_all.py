@@ -9,7 +9,9 @@ Prints
   2. the median redraw time of every explorer in ``course_lib.explorers`` (goal <= 0.1 s);
   3. one training step of a 784-256-256-10 ReLU MLP (batch 128, float32):
      forward + cross-entropy + backward + SGD update, in course_lib and, when
-     ``import torch`` works, in PyTorch with the same weights, and their ratio.
+     ``import torch`` works, in PyTorch with the same weights, and their ratio;
+  4. the same for notebook 08's CNN (Adam, float64);
+  5. the same for notebook 09's LSTM language model (truncated BPTT, clipping, AdamW, float32).
 See benchmarks/README.md for how to read and reproduce the numbers.
 """
 from __future__ import annotations
@@ -439,30 +441,131 @@ def torch_cnn_step_fn(model_np, threads: int):
     return step
 
 
+def side_by_side(ours, model_np, torch_fn, threads: int, n_steps: int, warmup: int, goal: float,
+                 first_note: str = "same weights and data") -> dict:
+    """Time course_lib's step next to PyTorch's (when installed): first losses, medians, ratio, goal."""
+    steps = {"course_lib": ours}
+    try:
+        steps["pytorch"] = torch_fn(model_np, threads)
+    except ImportError:
+        print(f"PyTorch not installed: skipped (to compare, install it in this environment: pip install {TORCH_PIN})")
+    first = {name: fn() for name, fn in steps.items()}
+    print(f"first-step loss ({first_note}): " + ", ".join(f"{name} {loss:.6f}" for name, loss in first.items()))
+    times = time_alternating(steps, n_steps, warmup)
+    res = {name: statistics.median(t) for name, t in times.items()}
+    for name, t in times.items():
+        label = f"PyTorch ({threads} intra-op threads)" if name == "pytorch" else name
+        print(f"{label}: median {statistics.median(t) * 1000:.2f} ms, min {min(t) * 1000:.2f} ms, "
+              f"max {max(t) * 1000:.2f} ms")
+    if "pytorch" in res:
+        ratio = res["course_lib"] / res["pytorch"]
+        best = min(times["course_lib"]) / min(times["pytorch"])
+        verdict = f"goal <= {goal}: " + ("met" if ratio <= goal else "not met")
+        print(f"ratio course_lib / PyTorch = {ratio:.2f} by median, {best:.2f} by best step  [{verdict}]")
+    print()
+    return res
+
+
 def bench_cnn(n_steps: int, warmup: int) -> dict:
     threads = blas_threads()
     print(f"== Training step: notebook 08's CNN (Conv2d 1->8, pool, Conv2d 8->16, pool, Linear 64->10), "
           f"batch {CNN_BATCH} of 8x8 digits, float64, Adam (median of {n_steps} steps after {warmup} warm-up)")
     ours, model_np = course_lib_cnn_step_fn()
-    steps = {"course_lib": ours}
-    try:
-        steps["pytorch"] = torch_cnn_step_fn(model_np, threads)
-    except ImportError:
-        print(f"PyTorch not installed: skipped (to compare, install it in this environment: pip install {TORCH_PIN})")
-    first = {name: fn() for name, fn in steps.items()}
-    print("first-step loss (same weights and data): "
-          + ", ".join(f"{name} {loss:.6f}" for name, loss in first.items()))
-    times = time_alternating(steps, n_steps, warmup)
-    res = {name: statistics.median(t) for name, t in times.items()}
-    for name, t in times.items():
-        print(f"{name}: median {statistics.median(t) * 1000:.2f} ms, min {min(t) * 1000:.2f} ms, "
-              f"max {max(t) * 1000:.2f} ms")
-    if "pytorch" in res:
-        ratio = res["course_lib"] / res["pytorch"]
-        verdict = f"goal <= {CNN_GOAL}: " + ("met" if ratio <= CNN_GOAL else "not met")
-        print(f"ratio course_lib / PyTorch = {ratio:.2f} by median  [{verdict}]")
-    print()
-    return res
+    return side_by_side(ours, model_np, torch_cnn_step_fn, threads, n_steps, warmup, CNN_GOAL)
+
+
+# ============================================================================ LSTM language model step (notebook 09)
+LSTM_VOCAB, LSTM_EMB, LSTM_HIDDEN = 98, 32, 64
+LSTM_BATCH, LSTM_BPTT = 32, 32
+LSTM_LR, LSTM_WEIGHT_DECAY, LSTM_CLIP = 1e-2, 0.01, 1.0
+LSTM_GOAL = 2.0  # course_lib / PyTorch, median step time
+
+
+def make_lstm_chunk(seed: int = 0):
+    """One (B, T) chunk of random token ids and its targets (the ids shifted by one)."""
+    ids = np.random.default_rng(seed).integers(0, LSTM_VOCAB, size=(LSTM_BATCH, LSTM_BPTT + 1))
+    return np.ascontiguousarray(ids[:, :-1]), np.ascontiguousarray(ids[:, 1:])
+
+
+def course_lib_lstm_step_fn():
+    """Notebook 09's LSTM language model and the step of ``train_recurrent_lm``: forward from the carried
+    state, cross-entropy on the (B*T, V) logits, backward (stops at the chunk's start), clip_grad_norm_, AdamW."""
+    from course_lib import nn, optim
+    from course_lib.models import RecurrentLanguageModel
+
+    model = RecurrentLanguageModel(vocab_size=LSTM_VOCAB, emb_dim=LSTM_EMB, hidden=LSTM_HIDDEN, cell="lstm",
+                                   dtype=np.float32, generator=np.random.default_rng(0))
+    crit = nn.CrossEntropyLoss(ignore_index=-100)
+    opt = optim.AdamW(model.parameters(), lr=LSTM_LR, weight_decay=LSTM_WEIGHT_DECAY)
+    params = list(model.parameters())
+    x, y = make_lstm_chunk()
+    state = None  # carried from one step to the next, as from one chunk to the next
+
+    def step() -> float:
+        nonlocal state
+        logits, state = model(x, state)
+        loss = crit(logits.reshape(-1, LSTM_VOCAB), y.reshape(-1))
+        opt.zero_grad()
+        model.backward(crit.backward().reshape(logits.shape))
+        optim.clip_grad_norm_(params, LSTM_CLIP)
+        opt.step()
+        return loss
+
+    return step, model
+
+
+def torch_lstm_step_fn(model_np, threads: int):
+    import torch
+
+    torch.set_num_threads(threads)
+    tn = torch.nn
+
+    class TorchRecurrentLM(tn.Module):  # course_lib's RecurrentLanguageModel, the same parameter names
+        def __init__(self):
+            super().__init__()
+            self.emb = tn.Embedding(LSTM_VOCAB, LSTM_EMB)
+            self.rnn = tn.LSTM(LSTM_EMB, LSTM_HIDDEN, batch_first=True)
+            self.head = tn.Linear(LSTM_HIDDEN, LSTM_VOCAB)
+
+        def forward(self, ids, state=None):
+            h, state = self.rnn(self.emb(ids), state)
+            return self.head(h), state
+
+    model = TorchRecurrentLM().float()
+    with torch.no_grad():  # the very same starting weights (same names and shapes as course_lib's)
+        theirs = dict(model.named_parameters())
+        for name, p in model_np.named_parameters():
+            theirs[name].copy_(torch.from_numpy(p.data.copy()))
+    opt = torch.optim.AdamW(model.parameters(), lr=LSTM_LR, weight_decay=LSTM_WEIGHT_DECAY)
+    crit = tn.CrossEntropyLoss(ignore_index=-100)
+    params = list(model.parameters())
+    x, y = make_lstm_chunk()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    state = None
+
+    def step() -> float:
+        nonlocal state
+        logits, state = model(xt, state)
+        state = tuple(s.detach() for s in state)  # truncated BPTT: carry the state, cut the gradient
+        loss = crit(logits.reshape(-1, LSTM_VOCAB), yt.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        tn.utils.clip_grad_norm_(params, LSTM_CLIP)
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def bench_lstm(n_steps: int, warmup: int) -> dict:
+    threads = blas_threads()
+    print(f"== Training step: notebook 09's LSTM language model (Embedding {LSTM_VOCAB}->{LSTM_EMB}, "
+          f"LSTM {LSTM_EMB}->{LSTM_HIDDEN}, Linear {LSTM_HIDDEN}->{LSTM_VOCAB}), chunk B={LSTM_BATCH} x "
+          f"T={LSTM_BPTT} with the state carried over, float32, clip_grad_norm_ {LSTM_CLIP}, AdamW "
+          f"(median of {n_steps} steps after {warmup} warm-up)")
+    ours, model_np = course_lib_lstm_step_fn()
+    return side_by_side(ours, model_np, torch_lstm_step_fn, threads, n_steps, warmup, LSTM_GOAL,
+                        "same weights and data, zero initial state")
 
 
 def main(argv=None) -> None:
@@ -473,6 +576,7 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-explorers", action="store_true")
     parser.add_argument("--skip-mlp", action="store_true")
     parser.add_argument("--skip-cnn", action="store_true")
+    parser.add_argument("--skip-lstm", action="store_true")
     args = parser.parse_args(argv)
     print_environment()
     if not args.skip_explorers:
@@ -481,6 +585,8 @@ def main(argv=None) -> None:
         bench_mlp(args.steps, args.warmup)
     if not args.skip_cnn:
         bench_cnn(args.steps, args.warmup)
+    if not args.skip_lstm:
+        bench_lstm(args.steps, args.warmup)
 
 
 if __name__ == "__main__":

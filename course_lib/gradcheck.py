@@ -107,6 +107,42 @@ class _FunctionAsModule:
         return self._backward(grad_out)
 
 
+def _copy(x):
+    """Copies of the arrays in ``x`` (tuples opened), so the caller's arrays are never perturbed."""
+    if isinstance(x, tuple):
+        return tuple(_copy(v) for v in x)
+    return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
+
+
+def _float_leaves(x, label: str) -> list:
+    if isinstance(x, tuple):
+        out = []
+        for j, v in enumerate(x):
+            out += _float_leaves(v, f"{label}[{j}]")
+        return out
+    if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
+        return [(label, x)]
+    return []
+
+
+def _all_leaves(x) -> list:
+    if isinstance(x, tuple):
+        return [leaf for v in x for leaf in _all_leaves(v)]
+    return [x]
+
+
+def _like(out, rng):
+    if isinstance(out, tuple):
+        return tuple(_like(v, rng) for v in out)
+    return rng.standard_normal(np.shape(out))
+
+
+def _dot(y, r) -> float:
+    if isinstance(y, tuple):
+        return sum(_dot(a, b) for a, b in zip(y, r))
+    return float(np.sum(y * r))
+
+
 def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4,
               seed: int = 0) -> bool:
     """Check ``module.backward`` against central differences for every float input and parameter.
@@ -123,7 +159,10 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
  ``backward`` returns either one
     array, the gradient of the first floating input (the others, such as a
     regression target, are then constants), or a tuple with one entry per
-    floating input.
+    floating input. Inputs and outputs may be tuples of arrays, as an LSTM's
+    ``forward(x, (h0, c0)) -> (output, (h_n, c_n))``: each output entry gets its
+    own random upstream gradient, and ``backward`` returns a tuple nested like
+    the inputs, ``(dx, (dh0, dc0))``.
 
     Inputs and parameters must be float64 (call ``module.double()``).
     Returns ``True``; raises :class:`GradcheckError` naming the input or parameter,
@@ -138,14 +177,15 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
             )
         module = _FunctionAsModule(module)
     layer = _describe(module)
-    arrays = [np.array(x, copy=True) if isinstance(x, np.ndarray) else x for x in inputs]
-    float_idx = [i for i, x in enumerate(arrays)
-                 if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)]
-    for i in float_idx:
-        if arrays[i].dtype != np.float64:
-            raise ValueError(f"gradcheck needs float64 inputs; input {i} is {arrays[i].dtype}")
+    arrays = [_copy(x) for x in inputs]
+    leaves = []  # (label, array) of every floating input, tuples opened: an LSTM's hx = (h, c) is two
+    for i, x in enumerate(arrays):
+        leaves += _float_leaves(x, f"input {i}")
+    for label, a in leaves:
+        if a.dtype != np.float64:
+            raise ValueError(f"gradcheck needs float64 inputs; {label} is {a.dtype}")
     named = list(module.named_parameters()) if hasattr(module, "named_parameters") else []
-    if not float_idx and not named:
+    if not leaves and not named:
         raise ValueError(
             "gradcheck needs a floating-point input array or a module with parameters "
             "(integer inputs such as token ids are not differentiated)"
@@ -157,29 +197,32 @@ def gradcheck(module, *inputs, eps: float = 1e-6, atol: float = 1e-6, rtol: floa
             )
 
     out = module.forward(*arrays)
-    scalar = np.ndim(out) == 0
+    scalar = not isinstance(out, tuple) and np.ndim(out) == 0
     rng = np.random.default_rng(seed)
-    upstream = 1.0 if scalar else rng.standard_normal(np.shape(out))
+    # an output that is a tuple (an RNN's (output, h_n)) gets one random array per entry
+    upstream = 1.0 if scalar else _like(out, rng)
 
     def loss() -> float:
         y = module.forward(*arrays)
-        return float(y) if scalar else float(np.sum(y * upstream))
+        return float(y) if scalar else _dot(y, upstream)
 
     # analytic gradients
     for _, p in named:
         p.zero_grad()
     module.forward(*arrays)
     returned = module.backward(upstream)
-    if not isinstance(returned, tuple):
+    if isinstance(returned, tuple):
+        returned = _all_leaves(returned)  # (dx, (dh, dc)) -> [dx, dh, dc], in the inputs' order
+    else:
         # one array: the gradient of the first floating input; any other input
         # (a loss's target) is treated as a constant
-        returned = (returned,)
-        float_idx = float_idx[:1]  # an Embedding returns None here: its ids have no gradient
+        returned = [returned]
+        leaves = leaves[:1]  # an Embedding returns None here: its ids have no gradient
     analytic_params = {name: p.grad.copy() for name, p in named}
 
-    for k, i in enumerate(float_idx):
-        numeric = numerical_gradient(lambda _x: loss(), arrays[i], eps)
-        _compare(f"input {i}", layer, returned[k] if k < len(returned) else None, numeric, atol, rtol)
+    for k, (label, a) in enumerate(leaves):
+        numeric = numerical_gradient(lambda _x: loss(), a, eps)
+        _compare(label, layer, returned[k] if k < len(returned) else None, numeric, atol, rtol)
     for name, p in named:
         numeric = numerical_gradient(lambda _x: loss(), p.data, eps)
         _compare(f"parameter '{name}'", layer, analytic_params[name], numeric, atol, rtol)

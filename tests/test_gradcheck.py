@@ -194,6 +194,53 @@ def test_tuple_of_input_gradients(rng):
         gradcheck(Add(wrong_second=True), a, b)
 
 
+class Nested(nn.Module):
+    """forward(x, (u, v)) -> (y, (a, b)), nested like an LSTM's forward(x, (h0, c0)) -> (out, (h_n, c_n))."""
+
+    def __init__(self, wrong: str = ""):
+        super().__init__()
+        self.wrong = wrong
+        self._cache = None
+
+    def forward(self, x, uv):
+        u, v = uv
+        self._cache = (x, u, v)
+        return x * u, (u + v**2, np.tanh(x) * v)
+
+    def backward(self, grad_out):
+        gy, (ga, gb) = grad_out
+        x, u, v = self._cache
+        dx = gy * u + gb * (1.0 - np.tanh(x) ** 2) * v
+        du = gy * x + (0.0 if self.wrong == "du" else ga)  # bug "du": forgets the path through a
+        dv = (2.0 * v * ga if self.wrong != "dv" else v * ga) + gb * np.tanh(x)  # bug "dv": d(v^2) = v
+        return dx, (du, dv)
+
+
+def test_nested_tuple_inputs_and_outputs(rng):
+    x, u, v = rng.standard_normal((2, 3)), rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
+    copies = [a.copy() for a in (x, u, v)]
+    assert gradcheck(Nested(), x, (u, v))
+    for a, b in zip((x, u, v), copies):
+        np.testing.assert_array_equal(a, b)  # the nested arrays are copied, not perturbed
+    with pytest.raises(GradcheckError, match=r"gradcheck failed for input 1\[0\] of Nested\(\)"):
+        gradcheck(Nested(wrong="du"), x, (u, v))
+    with pytest.raises(GradcheckError, match=r"gradcheck failed for input 1\[1\] of Nested\(\)"):
+        gradcheck(Nested(wrong="dv"), x, (u, v))
+
+    def as_function(x, uv):  # the same as a plain function returning (output, backward)
+        m = Nested(wrong="dv")
+        return m.forward(x, uv), m.backward
+
+    with pytest.raises(GradcheckError, match=r"input 1\[1\] of function as_function"):
+        gradcheck(as_function, x, (u, v))
+
+
+def test_nested_input_must_be_float64(rng):
+    x = rng.standard_normal(3)
+    with pytest.raises(ValueError, match=r"gradcheck needs float64 inputs; input 1\[1\] is float32"):
+        gradcheck(Nested(), x, (x.copy(), x.astype(np.float32)))
+
+
 # ---------------------------------------------------------------------- misuse
 def test_gradcheck_needs_float64(rng):
     with pytest.raises(ValueError, match="gradcheck needs float64 inputs; input 0 is float32"):

@@ -18,9 +18,32 @@ The contract (the same for every layer in the course):
   than ``True`` or ``False`` is a ``TypeError``.
 * Calling a module is calling ``forward``: ``y = layer(x)``.
 
-A module keeps the cache of its **last** forward call only. To use the same
-weights twice in one forward pass (tied weights), share the ``Parameter``
-between two modules: gradients add up in ``Parameter.grad``.
+Caches. A module keeps the cache of its **last** forward call only: a
+second forward replaces it. That is all a layer needs when it runs once per
+forward pass, and it covers the two other ways a network reuses weights:
+
+* tied weights (the same matrix in two places): share the ``Parameter``
+  between two modules; each keeps its own cache, and the gradients add up in
+  ``Parameter.grad``;
+* a residual branch ``y = x + f(x)``: the owner calls ``f`` once and adds
+  ``f.backward(g)`` to ``g`` itself.
+
+A module called **several times** in one forward pass whose calls are
+backpropagated one by one, such as an RNN cell driven by a loop over time
+steps (``nn.RNNCell``, ``nn.LSTMCell``), keeps a **stack** of caches instead:
+each ``forward`` pushes one, each ``backward`` pops the latest. So the backward
+calls go in the reverse order of the forward calls, step T first, exactly the
+order backpropagation through time walks; a backward without a matching
+forward raises. ``clear_cache()`` drops forward calls that will not be
+backpropagated (generating text step by step). ``nn.RNN``/``nn.LSTM`` run the
+whole time loop inside one forward call, so their one cache holds every step.
+
+Several inputs and outputs. A module whose forward takes several arrays (an
+RNN's input ``x`` and initial state ``hx``) or returns several (its output and
+final state) gets its ``grad_out`` in the shape of what forward returned (a
+tuple, with ``None`` for an output the loss does not use) and returns one
+gradient per input, in a tuple in the order of forward's arguments;
+``input_grad=False`` puts ``None`` in the place of the first (the data).
 """
 from __future__ import annotations
 
@@ -247,6 +270,12 @@ class Module:
 
     def _name(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+    def clear_cache(self) -> None:
+        """Empty the cache stacks of this module's sub-modules (an RNN cell's forward calls not yet
+        backpropagated). A module with one cache keeps it: its next forward replaces it anyway."""
+        for child in self.children():
+            child.clear_cache()
 
 
 class Sequential(Module):
