@@ -17,7 +17,7 @@ from ._data import data_file
 
 __all__ = [
     "make_line", "make_moons", "make_spirals", "train_val_split",
-    "load_digits", "shift_images", "SHAPE_CLASSES", "make_shapes", "make_pattern",
+    "load_digits", "shift_images", "SHAPE_CLASSES", "make_shapes", "make_pattern", "make_marked_recall",
 ]
 
 
@@ -270,3 +270,29 @@ def make_shapes(n_samples: int = 600, size: int = 12, seed: int = 0, noise: floa
         X[i, 0] = _draw(SHAPE_CLASSES[label], size, int(row), int(col), h)
     X = np.clip(X + noise * rng.standard_normal(X.shape), 0.0, 1.0)
     return X, y, SHAPE_CLASSES
+
+
+def make_marked_recall(n_samples: int, length: int = 24, n_symbols: int = 4, seed: int = 0):
+    """A memory task (notebook 09): remember the symbol after the marker, answer at the end.
+
+    Each sequence has ``length`` tokens: random symbols 0 .. n_symbols - 1 and,
+    somewhere, one marker token (id ``n_symbols``). The answer is the symbol
+    right after the marker; the distance ``k`` counts the steps from that symbol
+    to the last token, uniform in 1 .. length - 2. A model that reads only the
+    last w tokens (a fixed window) sees the marker only when k < w.
+
+    Returns ``X`` (n_samples, length) int64 token ids, ``y`` (n_samples,) the
+    answers and ``k`` (n_samples,) the distances.
+    """
+    n = _check_positive_int("n_samples", "make_marked_recall", n_samples)
+    length = _check_positive_int("length", "make_marked_recall", length)
+    a = _check_positive_int("n_symbols", "make_marked_recall", n_symbols)
+    if length < 3:
+        raise ValueError(f"make_marked_recall: length must be at least 3 (marker, symbol, one more), got {length}")
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, a, size=(n, length))
+    k = rng.integers(1, length - 1, size=n)           # steps from the remembered symbol to the end
+    pos = length - 1 - k                              # where the symbol is: 1 .. length - 2
+    rows = np.arange(n)
+    X[rows, pos - 1] = a                              # the marker, just before it
+    return X.astype(np.int64), X[rows, pos].astype(np.int64), k.astype(np.int64)

@@ -373,3 +373,26 @@ def test_make_pattern_errors():
             make_pattern("cross", row=bad)
         with pytest.raises(ValueError, match=r"make_pattern: col must be None or an int in \[0, 12\), got"):
             make_pattern("cross", col=bad)
+
+
+# ---------------------------------------------------------------------------- make_marked_recall (notebook 09)
+def test_marked_recall_layout():
+    from course_lib.datasets import make_marked_recall
+    X, y, k = make_marked_recall(500, length=10, n_symbols=3, seed=1)
+    assert X.shape == (500, 10) and y.shape == (500,) and k.shape == (500,)
+    assert set(np.unique(k)) == set(range(1, 9))          # every distance 1 .. length - 2 occurs
+    for row, ans, dist in zip(X, y, k):
+        pos = 10 - 1 - dist
+        assert row[pos - 1] == 3                           # the marker, just before the symbol
+        assert np.count_nonzero(row == 3) == 1             # exactly one marker
+        assert row[pos] == ans and 0 <= ans < 3
+    X2, y2, k2 = make_marked_recall(500, length=10, n_symbols=3, seed=1)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2) and np.array_equal(k, k2)
+
+
+def test_marked_recall_errors():
+    from course_lib.datasets import make_marked_recall
+    with pytest.raises(ValueError, match="length must be at least 3"):
+        make_marked_recall(5, length=2)
+    with pytest.raises(ValueError, match="n_samples must be a positive int"):
+        make_marked_recall(0)
